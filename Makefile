@@ -1,0 +1,43 @@
+# Two commands set a fresh machine up:  `make run`  and  `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint schema migrate seed clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# A local .env for the embedded defaults: debug on, a random secret key.
+.env:
+	@echo "Creating .env for local development (edit it to use PostgreSQL/Redis)."
+	@printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+
+migrate: $(VENV)/.installed .env
+	$(PY) manage.py migrate --noinput
+
+## Run the service: web server (and background workers) on $(HOST):$(PORT).
+run: migrate
+	HOST=$(HOST) PORT=$(PORT) PY=$(PY) sh scripts/run.sh
+
+## The whole test suite, on PostgreSQL when DATABASE_URL names it, else SQLite.
+test: $(VENV)/.installed
+	$(PY) -m pytest --create-db
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+
+schema: $(VENV)/.installed
+	$(PY) manage.py spectacular --file schema.yml --validate --fail-on-warn
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

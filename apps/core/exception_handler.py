@@ -1,0 +1,74 @@
+"""The one place where errors become responses.
+
+Every error body has the same shape::
+
+    {"code": "insufficient_funds", "message": "...", "details": {...} | null}
+
+``code`` is stable and machine-readable; ``details`` carries per-field errors
+(``{"field": [{"code": ..., "message": ...}]}``) for validation failures.
+"""
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.core.exceptions import FIELD_ERROR_CODES, ApiError
+
+GENERIC_VALIDATION_CODE = "invalid_input"
+
+
+def error_body(code: str, message: str, details=None) -> dict:
+    return {"code": code, "message": message, "details": details}
+
+
+def _field_errors(detail) -> dict:
+    """Normalise DRF's nested ErrorDetail structure into field -> [{code, message}]."""
+    if isinstance(detail, list):
+        return {"non_field_errors": [_one(d) for d in detail]}
+    out = {}
+    for field, errors in detail.items():
+        if isinstance(errors, dict):
+            for sub, sub_errors in _field_errors(errors).items():
+                out[f"{field}.{sub}"] = sub_errors
+        else:
+            errors = errors if isinstance(errors, list) else [errors]
+            out[field] = [_one(e) for e in errors]
+    return out
+
+
+def _one(error) -> dict:
+    if isinstance(error, (dict, list)):
+        return {"code": GENERIC_VALIDATION_CODE, "message": str(error)}
+    return {"code": getattr(error, "code", GENERIC_VALIDATION_CODE), "message": str(error)}
+
+
+def _validation_response(exc: exceptions.ValidationError) -> Response:
+    fields = _field_errors(exc.detail)
+    codes = [e["code"] for errors in fields.values() for e in errors]
+    code = next((c for c in codes if c in FIELD_ERROR_CODES), GENERIC_VALIDATION_CODE)
+    first = next(iter(fields.items()), None)
+    message = f"{first[0]}: {first[1][0]['message']}" if first else "Invalid input."
+    return Response(error_body(code, message, fields), status=status.HTTP_400_BAD_REQUEST)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApiError):
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.ValidationError):
+        return _validation_response(exc)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # an unexpected error: a bug, left to Django's 500 handling
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else None
+    code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+    message = str(detail) if detail is not None and not isinstance(detail, (dict, list)) else (
+        str(getattr(exc, "default_detail", "Error."))
+    )
+    response.data = error_body(code, message)
+    return response

@@ -1,0 +1,84 @@
+"""Strict serializer fields for money and identifiers."""
+import contextlib
+import re
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from apps.core.exceptions import InvalidAmount
+
+AMOUNT_MAX_DIGITS = 18
+AMOUNT_DECIMAL_PLACES = 2
+AMOUNT_MAX_INTEGER_DIGITS = AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES
+MAX_AMOUNT = Decimal("9" * AMOUNT_MAX_INTEGER_DIGITS + "." + "9" * AMOUNT_DECIMAL_PLACES)
+_AMOUNT_RE = re.compile(rf"^\d{{1,{AMOUNT_MAX_INTEGER_DIGITS}}}(\.\d{{1,{AMOUNT_DECIMAL_PLACES}}})?$")
+
+BIGINT_MAX = 2**63 - 1
+
+
+class AmountField(serializers.DecimalField):
+    """A positive amount with at most 2 decimal places and 16 integer digits.
+
+    Accepts a JSON string (``"10.50"``) or a JSON number (``10.5``, parsed to
+    ``Decimal`` by the parser); rejects exponents, signs, NaN, infinities,
+    booleans and anything that is not plainly a decimal number.
+    Every failure carries the code ``invalid_amount``.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", AMOUNT_MAX_DIGITS)
+        kwargs.setdefault("decimal_places", AMOUNT_DECIMAL_PLACES)
+        kwargs.setdefault("min_value", Decimal("0.01"))
+        super().__init__(**kwargs)
+
+    def fail(self, key, **kwargs):
+        message = self.error_messages.get(key, InvalidAmount.message)
+        with contextlib.suppress(KeyError, IndexError):
+            message = message.format(**kwargs)
+        raise serializers.ValidationError(message, code=InvalidAmount.code)
+
+    def validate_empty_values(self, data):
+        if data is None:
+            self.fail("null")
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (str, int, Decimal)):
+            raise serializers.ValidationError(InvalidAmount.message, code=InvalidAmount.code)
+        text = data.strip() if isinstance(data, str) else str(data)
+        if not _AMOUNT_RE.match(text):
+            raise serializers.ValidationError(InvalidAmount.message, code=InvalidAmount.code)
+        value = Decimal(text)
+        if value <= 0:
+            raise serializers.ValidationError(
+                "Amount must be greater than zero.", code=InvalidAmount.code
+            )
+        return value.quantize(Decimal("0.01"))
+
+
+class StrictIdField(serializers.IntegerField):
+    """An object id: a JSON integer (not a string, float or boolean) in 1..2**63-1."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", BIGINT_MAX)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class InputSerializer(serializers.Serializer):
+    """Base for request bodies: unknown fields are an error, not silently dropped."""
+
+    def validate(self, attrs):
+        if isinstance(self.initial_data, dict):
+            unknown = sorted(set(self.initial_data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: serializers.ErrorDetail("Unknown field.", code="unknown_field")
+                     for name in unknown}
+                )
+        return attrs

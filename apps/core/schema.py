@@ -1,0 +1,31 @@
+"""OpenAPI pieces shared by every endpoint: the error body and its responses."""
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "code": serializers.CharField(help_text="Stable machine-readable error code."),
+        "message": serializers.CharField(help_text="Human-readable explanation."),
+        "details": serializers.DictField(
+            allow_null=True,
+            help_text="Per-field errors for invalid input: {field: [{code, message}]}.",
+        ),
+    },
+)
+
+
+def error_response(description: str, *codes: str) -> OpenApiResponse:
+    examples = [
+        OpenApiExample(code, value={"code": code, "message": description, "details": None})
+        for code in codes
+    ]
+    return OpenApiResponse(ErrorSerializer, description=description, examples=examples)
+
+
+ERROR_RESPONSES = {
+    400: error_response("Invalid input.", "invalid_input"),
+    401: error_response("Missing or invalid access token.", "not_authenticated"),
+    403: error_response("Not allowed.", "permission_denied"),
+    404: error_response("Not found.", "not_found"),
+}

@@ -1,0 +1,19 @@
+from rest_framework import serializers
+
+from apps.core.fields import InputSerializer
+
+
+class RegisterInputSerializer(InputSerializer):
+    username = serializers.RegexField(
+        r"^[\w.@+-]+\Z", max_length=150,
+        error_messages={"invalid": "Letters, digits and @/./+/-/_ only."},
+    )
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False,
+                                     style={"input_type": "password"})
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+
+
+class UserOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()

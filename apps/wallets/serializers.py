@@ -1,0 +1,41 @@
+from rest_framework import serializers
+
+from apps.core.fields import AmountField, InputSerializer, StrictIdField
+
+
+class TransferInputSerializer(InputSerializer):
+    receiver_id = StrictIdField(help_text="The receiving user's id.")
+    amount = AmountField(
+        help_text="Positive, at most 2 decimal places and 16 integer digits. "
+                  "A JSON string (\"10.50\") or number (10.5).",
+    )
+
+
+class DepositInputSerializer(InputSerializer):
+    user_id = StrictIdField(help_text="The user whose wallet is credited.")
+    amount = AmountField()
+
+
+class WalletOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user_id = serializers.IntegerField()
+    balance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    updated_at = serializers.DateTimeField()
+
+
+class TransactionOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    sender_id = serializers.IntegerField(allow_null=True)
+    receiver_id = serializers.IntegerField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    created_at = serializers.DateTimeField()
+
+
+class MovementOutputSerializer(serializers.Serializer):
+    transaction = TransactionOutputSerializer()
+    balance = serializers.DecimalField(
+        max_digits=18, decimal_places=2,
+        help_text="The balance after the movement: the sender's for a transfer, "
+                  "the credited wallet's for a deposit.",
+    )

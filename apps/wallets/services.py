@@ -1,0 +1,105 @@
+"""Every write to a wallet balance happens here, under row locks."""
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Case, Value, When
+from django.utils import timezone
+
+from apps.core.exceptions import (
+    AccountInactive,
+    BalanceLimitExceeded,
+    InsufficientFunds,
+    ReceiverNotFound,
+    SelfTransfer,
+)
+from apps.core.fields import MAX_AMOUNT
+from apps.transactions.models import LedgerEntry, Transaction
+from apps.wallets.models import Wallet
+from apps.wallets.selectors import wallets_lock
+
+# SQLite (the embedded default) keeps decimals as 8-byte floats: exact to 15
+# significant digits, so its wallets hold at most 13 integer digits.
+SQLITE_MAX_BALANCE = Decimal("9999999999999.99")
+
+
+def max_balance() -> Decimal:
+    return SQLITE_MAX_BALANCE if connection.vendor == "sqlite" else MAX_AMOUNT
+
+
+@dataclass(frozen=True)
+class MovementResult:
+    transaction: Transaction
+    balance: Decimal  # the acting wallet's balance after the movement
+
+
+def wallet_create(*, user) -> Wallet:
+    return Wallet.objects.create(user=user)
+
+
+def _set_balances(new_balances: dict[int, Decimal]) -> None:
+    """Write the new balances of the locked wallets in one UPDATE."""
+    whens = [When(pk=pk, then=Value(balance)) for pk, balance in new_balances.items()]
+    Wallet.objects.filter(pk__in=list(new_balances)).update(
+        balance=Case(*whens, output_field=Wallet._meta.get_field("balance")),
+        updated_at=timezone.now(),
+    )
+
+
+def _credit_check(wallet: Wallet, amount: Decimal) -> Decimal:
+    new_balance = wallet.balance + amount
+    if new_balance > max_balance():
+        raise BalanceLimitExceeded()
+    return new_balance
+
+
+def _record(*, kind: str, sender_id: int | None, receiver_id: int, amount: Decimal) -> Transaction:
+    txn = Transaction.objects.create(
+        kind=kind, sender_id=sender_id, receiver_id=receiver_id, amount=amount,
+    )
+    entries = [LedgerEntry(transaction=txn, user_id=receiver_id, counterparty_id=sender_id,
+                           direction=LedgerEntry.Direction.RECEIVED)]
+    if sender_id is not None:
+        entries.append(LedgerEntry(transaction=txn, user_id=sender_id, counterparty_id=receiver_id,
+                                   direction=LedgerEntry.Direction.SENT))
+    LedgerEntry.objects.bulk_create(entries)
+    return txn
+
+
+def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal) -> MovementResult:
+    """Move ``amount`` from the sender's wallet to the receiver's, atomically.
+
+    Both wallets are locked in one query (ascending id order), funds are
+    checked under the lock, both balances and the log rows are written in
+    the same database transaction: it all happens or none of it does.
+    """
+    if sender_id == receiver_id:
+        raise SelfTransfer()
+    with transaction.atomic():
+        wallets = wallets_lock(user_ids=(sender_id, receiver_id))
+        sender = wallets.get(sender_id)
+        receiver = wallets.get(receiver_id)
+        if sender is None:
+            raise AccountInactive()
+        if receiver is None:
+            raise ReceiverNotFound()
+        if sender.balance < amount:
+            raise InsufficientFunds()
+        sender_balance = sender.balance - amount
+        _set_balances({sender.pk: sender_balance, receiver.pk: _credit_check(receiver, amount)})
+        txn = _record(kind=Transaction.Kind.TRANSFER, sender_id=sender_id,
+                      receiver_id=receiver_id, amount=amount)
+    return MovementResult(transaction=txn, balance=sender_balance)
+
+
+def deposit_create(*, user_id: int, amount: Decimal) -> MovementResult:
+    """Credit ``amount`` to a user's wallet from outside the system."""
+    with transaction.atomic():
+        wallet = wallets_lock(user_ids=(user_id,)).get(user_id)
+        if wallet is None:
+            raise ReceiverNotFound()
+        new_balance = _credit_check(wallet, amount)
+        _set_balances({wallet.pk: new_balance})
+        txn = _record(kind=Transaction.Kind.DEPOSIT, sender_id=None,
+                      receiver_id=user_id, amount=amount)
+    return MovementResult(transaction=txn, balance=new_balance)

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Start the web server (and the background workers) in the foreground;
+# Ctrl-C stops them all.
+set -eu
+PY=${PY:-.venv/bin/python}
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+
+pids=""
+stop() {
+    trap - INT TERM EXIT
+    [ -n "$pids" ] && kill $pids 2>/dev/null
+    wait 2>/dev/null
+}
+trap stop INT TERM EXIT
+
+"$PY" -m gunicorn config.wsgi --bind "$HOST:$PORT" --workers "${WEB_CONCURRENCY:-2}" \
+    --access-logfile - &
+pids="$pids $!"
+
+echo "Wallet API on http://$HOST:$PORT/api/docs/  (Ctrl-C stops everything)"
+wait

@@ -1,0 +1,69 @@
+from decimal import Decimal
+
+import pytest
+from django.core.servers.basehttp import WSGIServer
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from apps.users.services import user_create
+from apps.wallets.models import Wallet
+from apps.wallets.services import deposit_create
+
+DEFAULT_PASSWORD = "a-long-enough-password-1"
+
+# The live test server must accept a burst of simultaneous connections
+# (the concurrency tests open dozens at once); the default backlog is 10.
+WSGIServer.request_queue_size = 128
+
+
+def access_token_for(user) -> str:
+    return str(AccessToken.for_user(user))
+
+
+def balance_of(user) -> Decimal:
+    return Wallet.objects.get(user=user).balance
+
+
+@pytest.fixture
+def make_user(db):
+    """Create an active user with a wallet holding ``balance`` (via a real deposit)."""
+    counter = iter(range(1, 10_000))
+
+    def make(username=None, balance="0.00", **extra):
+        user = user_create(username=username or f"user{next(counter)}", password=DEFAULT_PASSWORD)
+        for name, value in extra.items():
+            setattr(user, name, value)
+        if extra:
+            user.save()
+        if Decimal(balance) > 0:
+            deposit_create(user_id=user.pk, amount=Decimal(balance))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """An API client authenticated as the given user with a bearer token."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
+        return client
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

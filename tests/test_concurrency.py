@@ -1,0 +1,100 @@
+"""Race conditions through the real HTTP stack: real threads, real connections.
+
+Each request is served by ``live_server`` in its own thread with its own
+database connection, so these run the real locking path on PostgreSQL and
+the IMMEDIATE-transaction path on SQLite.
+"""
+import random
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+
+from apps.transactions.models import Transaction
+from apps.wallets.models import Wallet
+from tests.conftest import access_token_for
+from tests.http import post_json
+
+pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
+TRANSFER = "/api/wallet/transfer/"
+
+
+def _race(url: str, requests: list[tuple[str, dict]]) -> list[tuple[int, dict]]:
+    """Fire all requests at once: every thread waits at a barrier, then posts."""
+    barrier = threading.Barrier(len(requests))
+
+    def fire(item):
+        token, body = item
+        barrier.wait(timeout=30)
+        return post_json(url, body, token)
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return list(pool.map(fire, requests))
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_double_spend_of_whole_balance_lets_exactly_one_through(live_server, make_user, round_):
+    sender = make_user(balance="10.00")
+    first, second = make_user(), make_user()
+    token = access_token_for(sender)
+
+    results = _race(live_server.url + TRANSFER, [
+        (token, {"receiver_id": first.pk, "amount": "10.00"}),
+        (token, {"receiver_id": second.pk, "amount": "10.00"}),
+    ])
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201, 400], results
+    refused = next(body for status, body in results if status == 400)
+    assert refused["code"] == "insufficient_funds"
+    assert Wallet.objects.get(user=sender).balance == Decimal("0.00")
+    assert Transaction.objects.filter(kind="transfer").count() == 1
+    received = Wallet.objects.filter(user__in=[first, second]).aggregate(s=Sum("balance"))["s"]
+    assert received == Decimal("10.00")
+
+
+def test_many_threads_both_directions_conserve_money(live_server, make_user):
+    users = [make_user(balance="100.00") for _ in range(5)]  # 24 threads per round
+    tokens = {u.pk: access_token_for(u) for u in users}
+    rng = random.Random(20261125)
+    requests = []
+    for i in range(48):
+        if i % 2:  # half the traffic ping-pongs between the same two wallets
+            sender, receiver = (users[0], users[1]) if i % 4 == 1 else (users[1], users[0])
+        else:
+            sender, receiver = rng.sample(users, 2)
+        amount = f"{rng.randint(1, 6000) / 100:.2f}"
+        requests.append((sender.pk, receiver.pk, amount))
+
+    def fire_all(batch):
+        return _race(live_server.url + TRANSFER, [
+            (tokens[s], {"receiver_id": r, "amount": a}) for s, r, a in batch
+        ])
+
+    results = fire_all(requests[:24]) + fire_all(requests[24:])
+
+    outcomes = Counter(status for status, _ in results)
+    assert set(outcomes) <= {201, 400}, results
+    assert all(body["code"] == "insufficient_funds" for status, body in results if status == 400)
+    assert outcomes[201] > 0
+
+    # What the clients were told adds up to what the database holds.
+    expected = {u.pk: Decimal("100.00") for u in users}
+    for (sender_id, receiver_id, amount), (status, _) in zip(requests, results, strict=True):
+        if status == 201:
+            expected[sender_id] -= Decimal(amount)
+            expected[receiver_id] += Decimal(amount)
+    balances = dict(Wallet.objects.values_list("user_id", "balance"))
+    assert balances == expected
+    assert sum(balances.values()) == Decimal("500.00")
+    assert min(balances.values()) >= 0
+    assert Transaction.objects.filter(kind="transfer").count() == outcomes[201]
+
+    # And every balance is exactly its deposits plus received minus sent.
+    for user_id, balance in balances.items():
+        received = Transaction.objects.filter(receiver_id=user_id).aggregate(s=Sum("amount"))["s"]
+        sent = Transaction.objects.filter(sender_id=user_id).aggregate(s=Sum("amount"))["s"]
+        assert balance == (received or 0) - (sent or 0)

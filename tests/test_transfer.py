@@ -1,0 +1,183 @@
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.db import IntegrityError
+
+from apps.transactions.models import LedgerEntry, Transaction
+from apps.wallets.services import max_balance, transfer_create
+from tests.conftest import balance_of
+
+pytestmark = pytest.mark.django_db
+URL = "/api/wallet/transfer/"
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user(username="alice", balance="100.00")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user(username="bob")
+
+
+def test_transfer_moves_money_and_logs_it(alice, bob, client_for):
+    response = client_for(alice).post(URL, {"receiver_id": bob.pk, "amount": "30.25"}, format="json")
+
+    assert response.status_code == 201, response.data
+    body = response.data
+    assert body["balance"] == "69.75"
+    txn = body["transaction"]
+    assert set(txn) == {"id", "kind", "sender_id", "receiver_id", "amount", "created_at"}
+    assert txn["kind"] == "transfer"
+    assert (txn["sender_id"], txn["receiver_id"], txn["amount"]) == (alice.pk, bob.pk, "30.25")
+    assert balance_of(alice) == Decimal("69.75")
+    assert balance_of(bob) == Decimal("30.25")
+    row = Transaction.objects.get(pk=txn["id"])
+    assert (row.sender_id, row.receiver_id, row.amount) == (alice.pk, bob.pk, Decimal("30.25"))
+    entries = {(e.user_id, e.direction, e.counterparty_id)
+               for e in LedgerEntry.objects.filter(transaction=row)}
+    assert entries == {(alice.pk, "sent", bob.pk), (bob.pk, "received", alice.pk)}
+
+
+@pytest.mark.parametrize(("amount", "expected"), [
+    ("10", "10.00"), ("10.5", "10.50"), ("0.01", "0.01"), (" 7.10 ", "7.10"),
+    (10, "10.00"), (Decimal("10.5"), "10.50"), (Decimal("0.01"), "0.01"),
+])
+def test_amount_as_string_or_json_number(alice, bob, client_for, amount, expected):
+    response = client_for(alice).post(URL, {"receiver_id": bob.pk, "amount": amount}, format="json")
+    assert response.status_code == 201, response.data
+    assert response.data["transaction"]["amount"] == expected
+    assert balance_of(bob) == Decimal(expected)
+
+
+def test_json_number_never_passes_through_float(alice, bob, client_for):
+    # 0.1 + 0.2 as floats is 0.30000000000000004; as decimals it is exact.
+    client = client_for(alice)
+    for raw in (b'{"receiver_id": %d, "amount": 0.1}', b'{"receiver_id": %d, "amount": 0.2}'):
+        response = client.generic("POST", URL, raw % bob.pk, content_type="application/json")
+        assert response.status_code == 201
+    assert balance_of(bob) == Decimal("0.30")
+    assert balance_of(alice) == Decimal("99.70")
+
+
+@pytest.mark.parametrize("amount", [
+    "0", "-5", "0.001", "1e2", "NaN", "abc", "", None, True, 0, -1, Decimal("0.001"),
+    "12345678901234567", [],
+])
+def test_invalid_amount(alice, bob, client_for, amount):
+    response = client_for(alice).post(URL, {"receiver_id": bob.pk, "amount": amount}, format="json")
+    assert response.status_code == 400
+    assert response.data["code"] == "invalid_amount"
+    assert "amount" in response.data["details"]
+    assert balance_of(alice) == Decimal("100.00")
+    assert Transaction.objects.filter(kind="transfer").count() == 0
+
+
+def test_insufficient_funds(alice, bob, client_for):
+    response = client_for(alice).post(URL, {"receiver_id": bob.pk, "amount": "100.01"}, format="json")
+    assert response.status_code == 400
+    assert response.data == {"code": "insufficient_funds", "message": mock.ANY, "details": None}
+    assert balance_of(alice) == Decimal("100.00")
+    assert balance_of(bob) == Decimal("0.00")
+
+
+def test_exact_balance_can_be_sent(alice, bob, client_for):
+    response = client_for(alice).post(URL, {"receiver_id": bob.pk, "amount": "100.00"}, format="json")
+    assert response.status_code == 201
+    assert response.data["balance"] == "0.00"
+
+
+def test_receiver_not_found(alice, make_user, client_for):
+    inactive = make_user(username="gone", is_active=False)
+    client = client_for(alice)
+    for receiver_id in (999_999, inactive.pk):
+        response = client.post(URL, {"receiver_id": receiver_id, "amount": "1.00"}, format="json")
+        assert response.status_code == 400
+        assert response.data["code"] == "receiver_not_found"
+    assert balance_of(alice) == Decimal("100.00")
+    assert balance_of(inactive) == Decimal("0.00")
+
+
+def test_self_transfer(alice, client_for):
+    response = client_for(alice).post(URL, {"receiver_id": alice.pk, "amount": "1.00"}, format="json")
+    assert response.status_code == 400
+    assert response.data["code"] == "self_transfer"
+    assert balance_of(alice) == Decimal("100.00")
+
+
+def test_disabled_sender_cannot_spend_with_unexpired_token(alice, bob, client_for):
+    client = client_for(alice)
+    alice.is_active = False
+    alice.save()
+    response = client.post(URL, {"receiver_id": bob.pk, "amount": "1.00"}, format="json")
+    assert response.status_code == 403
+    assert response.data["code"] == "account_inactive"
+    assert balance_of(alice) == Decimal("100.00")
+
+
+def test_receiver_balance_limit(make_user, client_for):
+    rich = make_user(balance=max_balance())
+    sender = make_user(balance="1.00")
+    response = client_for(sender).post(URL, {"receiver_id": rich.pk, "amount": "0.01"}, format="json")
+    assert response.status_code == 400
+    assert response.data["code"] == "balance_limit_exceeded"
+    assert balance_of(sender) == Decimal("1.00")
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"amount": "1.00"}, "receiver_id"),
+    ({"receiver_id": 2}, "amount"),
+    ({"receiver_id": "2", "amount": "1.00"}, "receiver_id"),
+    ({"receiver_id": 1.5, "amount": "1.00"}, "receiver_id"),
+    ({"receiver_id": 0, "amount": "1.00"}, "receiver_id"),
+    ({"receiver_id": 2**63, "amount": "1.00"}, "receiver_id"),
+    ({"receiver_id": 2, "amount": "1.00", "sender_id": 1}, "sender_id"),
+])
+def test_malformed_body(alice, bob, client_for, body, field):
+    response = client_for(alice).post(URL, body, format="json")
+    assert response.status_code == 400
+    assert field in response.data["details"]
+    assert response.data["code"] in {"invalid_input", "invalid_amount", "unknown_field"}
+    assert balance_of(alice) == Decimal("100.00")
+
+
+def test_unauthenticated_transfer_is_401(api, alice, bob):
+    response = api.post(URL, {"receiver_id": bob.pk, "amount": "1.00"}, format="json")
+    assert response.status_code == 401
+    assert response.data["code"] == "not_authenticated"
+    assert balance_of(alice) == Decimal("100.00")
+
+
+def test_failed_log_insert_rolls_back_both_balances(alice, bob):
+    with mock.patch("apps.wallets.services.LedgerEntry.objects.bulk_create",
+                    side_effect=IntegrityError("log insert failed")), \
+            pytest.raises(IntegrityError):
+        transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("40.00"))
+    assert balance_of(alice) == Decimal("100.00")
+    assert balance_of(bob) == Decimal("0.00")
+    assert not Transaction.objects.filter(kind="transfer").exists()
+
+
+def test_failed_transaction_insert_rolls_back(alice, bob):
+    with mock.patch("apps.wallets.services.Transaction.objects.create",
+                    side_effect=IntegrityError("insert failed")), \
+            pytest.raises(IntegrityError):
+        transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("40.00"))
+    assert balance_of(alice) == Decimal("100.00")
+    assert balance_of(bob) == Decimal("0.00")
+
+
+def test_database_refuses_negative_balance(alice):
+    from apps.wallets.models import Wallet
+    with pytest.raises(IntegrityError):
+        Wallet.objects.filter(user=alice).update(balance=Decimal("-0.01"))
+
+
+def test_wallet_me(alice, client_for):
+    response = client_for(alice).get("/api/wallet/me/")
+    assert response.status_code == 200
+    assert response.data["balance"] == "100.00"
+    assert response.data["user_id"] == alice.pk
+    assert set(response.data) == {"id", "user_id", "balance", "updated_at"}

@@ -1,0 +1,93 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from apps.wallets.models import Wallet
+
+User = get_user_model()
+pytestmark = pytest.mark.django_db
+
+
+def test_register_creates_user_and_empty_wallet(api):
+    response = api.post("/api/auth/register/",
+                        {"username": "alice", "password": "correct-horse-9", "email": "a@example.com"},
+                        format="json")
+    assert response.status_code == 201, response.data
+    assert set(response.data) == {"id", "username", "email"}
+    assert response.data["username"] == "alice"
+    wallet = Wallet.objects.get(user_id=response.data["id"])
+    assert str(wallet.balance) == "0.00"
+
+
+def test_register_without_email(api):
+    response = api.post("/api/auth/register/",
+                        {"username": "bob", "password": "correct-horse-9"}, format="json")
+    assert response.status_code == 201
+    assert response.data["email"] == ""
+
+
+def test_register_duplicate_username(api, make_user):
+    make_user(username="alice")
+    response = api.post("/api/auth/register/",
+                        {"username": "alice", "password": "correct-horse-9"}, format="json")
+    assert response.status_code == 400
+    assert response.data["code"] == "username_taken"
+    assert User.objects.filter(username="alice").count() == 1
+
+
+@pytest.mark.parametrize("password", ["short", "password", "12345678901"])
+def test_register_applies_password_validators(api, password):
+    response = api.post("/api/auth/register/",
+                        {"username": "carol", "password": password}, format="json")
+    assert response.status_code == 400
+    assert response.data["code"] == "invalid_password"
+    assert "password" in response.data["details"]
+    assert not User.objects.filter(username="carol").exists()
+
+
+def test_every_user_gets_one_wallet_however_created(db):
+    via_manager = User.objects.create_user("m", password="x")
+    via_model = User(username="admin-form")
+    via_model.save()
+    call_command("createsuperuser", "--noinput", username="root", email="r@example.com")
+    for user in (via_manager, via_model, User.objects.get(username="root")):
+        assert Wallet.objects.filter(user=user).count() == 1
+
+
+def test_token_obtain_refresh_verify_and_me(api, make_user):
+    user = make_user(username="dave")
+    tokens = api.post("/api/auth/token/",
+                      {"username": "dave", "password": "a-long-enough-password-1"}, format="json")
+    assert tokens.status_code == 200
+    access, refresh = tokens.data["access"], tokens.data["refresh"]
+
+    assert api.post("/api/auth/token/verify/", {"token": access}, format="json").status_code == 200
+    refreshed = api.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
+    assert refreshed.status_code == 200 and refreshed.data["access"]
+
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    me = api.get("/api/users/me/")
+    assert me.status_code == 200
+    assert me.data == {"id": user.pk, "username": "dave", "email": ""}
+
+
+def test_wrong_password_is_401_with_error_shape(api, make_user):
+    make_user(username="erin")
+    response = api.post("/api/auth/token/",
+                        {"username": "erin", "password": "wrong"}, format="json")
+    assert response.status_code == 401
+    assert set(response.data) == {"code", "message", "details"}
+
+
+@pytest.mark.parametrize("path", ["/api/users/me/", "/api/wallet/me/"])
+def test_requires_token(api, path):
+    response = api.get(path)
+    assert response.status_code == 401
+    assert response.data["code"] == "not_authenticated"
+
+
+def test_invalid_token_is_401(api):
+    api.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    response = api.get("/api/wallet/me/")
+    assert response.status_code == 401
+    assert response.data["code"] == "token_not_valid"
