@@ -8,6 +8,7 @@ api_urlpatterns = [
     path("auth/", include(auth_urlpatterns)),
     path("users/", include(users_urlpatterns)),
     path("", include("apps.wallets.urls")),
+    path("", include("apps.transactions.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
