@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from apps.core.views import HealthView
 from apps.users.urls import auth_urlpatterns, users_urlpatterns
 
 api_urlpatterns = [
@@ -17,4 +18,5 @@ api_urlpatterns = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),
+    path("healthz", HealthView.as_view(), name="healthz"),
 ]

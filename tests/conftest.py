@@ -67,3 +67,15 @@ def _media_in_tmp(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _relaxed_throttling(settings):
+    """No test is throttled unless it sets a rate itself; counters start empty."""
+    from django.core.cache import cache
+
+    settings.THROTTLE_MONEY_RATE = "100000/min"
+    settings.THROTTLE_AUTH_RATE = "100000/min"
+    cache.clear()
+    yield
+    cache.clear()

@@ -2,3 +2,5 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+# The test client and the live test server speak plain HTTP.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")

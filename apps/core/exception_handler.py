@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.core.exceptions import FIELD_ERROR_CODES, ApiError
+from apps.core.exceptions import FIELD_ERROR_CODES, ApiError, UnsupportedMediaType
 
 GENERIC_VALIDATION_CODE = "invalid_input"
 
@@ -53,6 +53,8 @@ def _validation_response(exc: exceptions.ValidationError) -> Response:
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        exc = UnsupportedMediaType()  # a bad body like any other: 400 with a code
     if isinstance(exc, ApiError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
     if isinstance(exc, Http404):

@@ -55,3 +55,32 @@ class UsernameTaken(ApiError):
 
 # Codes that a serializer field may raise and that become the top-level code.
 FIELD_ERROR_CODES = {InvalidAmount.code, "unknown_field", "invalid_password", UsernameTaken.code}
+
+
+# --- Hardening: idempotency keys and request limits -------------------------
+
+class InvalidIdempotencyKey(ApiError):
+    code = "invalid_idempotency_key"
+    message = "The Idempotency-Key header must be 1 to 255 printable ASCII characters."
+
+
+class IdempotencyKeyReused(ApiError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used with a different request."
+
+
+class RequestTooLarge(ApiError):
+    code = "request_too_large"
+    message = "The request body is too large."
+
+
+class UnsupportedMediaType(ApiError):
+    code = "unsupported_media_type"
+    message = "The request body must be JSON (Content-Type: application/json)."
+
+
+class RefreshTokenInvalid(ApiError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "token_not_valid"
+    message = "The refresh token is invalid, expired or already revoked."

@@ -28,4 +28,6 @@ ERROR_RESPONSES = {
     401: error_response("Missing or invalid access token.", "not_authenticated"),
     403: error_response("Not allowed.", "permission_denied"),
     404: error_response("Not found.", "not_found"),
+    429: error_response("Too many requests; retry after the number of seconds in Retry-After.",
+                        "throttled"),
 }

@@ -17,3 +17,7 @@ class UserOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     email = serializers.EmailField()
+
+
+class LogoutInputSerializer(InputSerializer):
+    refresh = serializers.CharField(max_length=4096, help_text="The refresh token to revoke.")

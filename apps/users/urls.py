@@ -1,13 +1,20 @@
 from django.urls import path
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
 
-from apps.users.views import MeView, RegisterView
+from apps.users.views import (
+    LogoutView,
+    MeView,
+    RegisterView,
+    TokenCheckView,
+    TokenObtainView,
+    TokenRefreshRotateView,
+)
 
 auth_urlpatterns = [
     path("register/", RegisterView.as_view(), name="auth-register"),
-    path("token/", TokenObtainPairView.as_view(), name="token-obtain"),
-    path("token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
-    path("token/verify/", TokenVerifyView.as_view(), name="token-verify"),
+    path("token/", TokenObtainView.as_view(), name="token-obtain"),
+    path("token/refresh/", TokenRefreshRotateView.as_view(), name="token-refresh"),
+    path("token/verify/", TokenCheckView.as_view(), name="token-verify"),
+    path("logout/", LogoutView.as_view(), name="auth-logout"),
 ]
 
 users_urlpatterns = [

@@ -3,7 +3,9 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotency_key_from, idempotent_response
 from apps.core.schema import ERROR_RESPONSES, error_response
+from apps.core.throttling import MoneyRateThrottle
 from apps.wallets.permissions import IsStaff
 from apps.wallets.selectors import wallet_get
 from apps.wallets.serializers import (
@@ -22,6 +24,15 @@ MOVEMENT_EXAMPLE = OpenApiExample(
         "balance": "90.00",
     },
 )
+
+# Refusals of the request itself, before any service runs.
+REQUEST_ERROR_CODES = ("unknown_field", "parse_error", "unsupported_media_type", "request_too_large",
+                       "invalid_idempotency_key")
+IDEMPOTENCY_RESPONSES = {
+    422: error_response("The Idempotency-Key was already used with a different request.",
+                        "idempotency_key_reused"),
+    429: ERROR_RESPONSES[429],
+}
 
 
 class WalletViewSet(viewsets.GenericViewSet):
@@ -56,10 +67,13 @@ class WalletViewSet(viewsets.GenericViewSet):
                 "The transfer was refused; nothing changed.",
                 "invalid_amount", "receiver_not_found", "self_transfer",
                 "insufficient_funds", "balance_limit_exceeded", "invalid_input",
+                *REQUEST_ERROR_CODES,
             ),
             401: ERROR_RESPONSES[401],
             403: error_response("The caller's account is disabled.", "account_inactive"),
+            **IDEMPOTENCY_RESPONSES,
         },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         examples=[
             OpenApiExample("Transfer", request_only=True,
                            value={"receiver_id": 2, "amount": "10.00"}),
@@ -67,12 +81,18 @@ class WalletViewSet(viewsets.GenericViewSet):
         ],
     )
     @action(detail=False, methods=["post"], url_path="transfer",
-            serializer_class=TransferInputSerializer)
+            serializer_class=TransferInputSerializer, throttle_classes=[MoneyRateThrottle])
     def transfer(self, request):
+        idempotency_key_from(request)  # a malformed header is refused before anything else
         data = TransferInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = transfer_create(sender_id=request.user.id, **data.validated_data)
-        return Response(MovementOutputSerializer(result).data, status=status.HTTP_201_CREATED)
+        return idempotent_response(
+            request, data.validated_data,
+            lambda: MovementOutputSerializer(
+                transfer_create(sender_id=request.user.id, **data.validated_data)
+            ).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         operation_id="wallet_deposit",
@@ -83,10 +103,12 @@ class WalletViewSet(viewsets.GenericViewSet):
             201: MovementOutputSerializer,
             400: error_response("The deposit was refused; nothing changed.",
                                 "invalid_amount", "receiver_not_found",
-                                "balance_limit_exceeded", "invalid_input"),
+                                "balance_limit_exceeded", "invalid_input", *REQUEST_ERROR_CODES),
             401: ERROR_RESPONSES[401],
             403: ERROR_RESPONSES[403],
+            **IDEMPOTENCY_RESPONSES,
         },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         examples=[
             OpenApiExample("Deposit", request_only=True,
                            value={"user_id": 2, "amount": "100.00"}),
@@ -94,9 +116,14 @@ class WalletViewSet(viewsets.GenericViewSet):
         ],
     )
     @action(detail=False, methods=["post"], url_path="deposit",
-            serializer_class=DepositInputSerializer, permission_classes=[IsStaff])
+            serializer_class=DepositInputSerializer, permission_classes=[IsStaff],
+            throttle_classes=[MoneyRateThrottle])
     def deposit(self, request):
+        idempotency_key_from(request)
         data = DepositInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = deposit_create(**data.validated_data)
-        return Response(MovementOutputSerializer(result).data, status=status.HTTP_201_CREATED)
+        return idempotent_response(
+            request, data.validated_data,
+            lambda: MovementOutputSerializer(deposit_create(**data.validated_data)).data,
+            status=status.HTTP_201_CREATED,
+        )

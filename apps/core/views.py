@@ -1,0 +1,41 @@
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.health import health_report
+
+HealthSerializer = inline_serializer(
+    name="Health",
+    fields={
+        "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
+        "database": serializers.ChoiceField(choices=["ok", "down"]),
+        "broker": serializers.ChoiceField(choices=["ok", "down", "not_configured"]),
+    },
+)
+
+
+class HealthView(APIView):
+    """Public: 200 when the database and the broker answer, 503 naming the part that does not."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    @extend_schema(
+        operation_id="healthz",
+        tags=["health"],
+        summary="Health check (no authentication)",
+        responses={
+            200: HealthSerializer,
+            503: OpenApiResponse(HealthSerializer, description="A dependency is down.", examples=[
+                OpenApiExample("Broker down", value={"status": "unavailable", "database": "ok",
+                                                     "broker": "down"}),
+            ]),
+        },
+    )
+    def get(self, request):
+        report = health_report()
+        code = status.HTTP_200_OK if report["status"] == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
+        return Response(report, status=code)
