@@ -4,8 +4,9 @@ import urllib.error
 import urllib.request
 
 
-def post_json(url: str, body: dict, token: str | None = None, timeout: float = 60) -> tuple[int, dict]:
-    headers = {"Content-Type": "application/json"}
+def post_json(url: str, body: dict, token: str | None = None, timeout: float = 60,
+              extra_headers: dict | None = None) -> tuple[int, dict]:
+    headers = {"Content-Type": "application/json", **(extra_headers or {})}
     if token:
         headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers,

@@ -11,7 +11,8 @@ AMOUNT_MAX_DIGITS = 18
 AMOUNT_DECIMAL_PLACES = 2
 AMOUNT_MAX_INTEGER_DIGITS = AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES
 MAX_AMOUNT = Decimal("9" * AMOUNT_MAX_INTEGER_DIGITS + "." + "9" * AMOUNT_DECIMAL_PLACES)
-_AMOUNT_RE = re.compile(rf"^\d{{1,{AMOUNT_MAX_INTEGER_DIGITS}}}(\.\d{{1,{AMOUNT_DECIMAL_PLACES}}})?$")
+# ASCII digits only: \d would also match other scripts' digits, which Decimal() accepts.
+_AMOUNT_RE = re.compile(rf"^[0-9]{{1,{AMOUNT_MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{AMOUNT_DECIMAL_PLACES}}})?\Z")
 
 BIGINT_MAX = 2**63 - 1
 
