@@ -1,8 +1,8 @@
 """Ledger verification: do the stored balances agree with the transaction log?
 
 Every check is an aggregate query (GROUP BY), never a query per wallet.
-Sums come back as ``Decimal`` rounded to cents (on SQLite too), so the
-comparisons are exact.
+Sums are rounded to cents before comparing, so the comparisons are exact on
+PostgreSQL and SQLite (which adds decimals as floats) alike.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -14,6 +14,12 @@ from apps.transactions.models import LedgerEntry, Transaction
 from apps.wallets.models import Wallet
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+
+def _cents(value) -> Decimal:
+    """Sums arrive as Decimal, but unrounded on SQLite (it adds floats): round to cents."""
+    return ZERO if value is None else Decimal(value).quantize(CENT)
 
 
 @dataclass
@@ -34,11 +40,11 @@ def ledger_verify() -> LedgerReport:
     report = LedgerReport()
     expected: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for row in Transaction.objects.order_by().values("receiver_id").annotate(total=Sum("amount")):
-        expected[row["receiver_id"]] += row["total"]
+        expected[row["receiver_id"]] += _cents(row["total"])
     sent = (Transaction.objects.order_by().filter(sender__isnull=False)
             .values("sender_id").annotate(total=Sum("amount")))
     for row in sent:
-        expected[row["sender_id"]] -= row["total"]
+        expected[row["sender_id"]] -= _cents(row["total"])
 
     wallet_users = set()
     for wallet_id, user_id, balance in Wallet.objects.order_by("pk").values_list("pk", "user_id", "balance"):
@@ -60,7 +66,7 @@ def ledger_verify() -> LedgerReport:
         count=Count("pk"), deposits=Sum("amount", filter=Q(kind=Transaction.Kind.DEPOSIT)),
     )
     report.transactions = totals["count"]
-    report.total_deposits = totals["deposits"] or ZERO
+    report.total_deposits = _cents(totals["deposits"])
     if report.total_balance != report.total_deposits:
         report.discrepancies.append(
             f"sum of balances {report.total_balance} != sum of deposits {report.total_deposits} "

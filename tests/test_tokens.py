@@ -1,0 +1,95 @@
+"""Refresh tokens rotate and are blacklisted after use; logout revokes them."""
+import pytest
+
+from tests.conftest import DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.django_db
+TOKEN, REFRESH, LOGOUT = "/api/auth/token/", "/api/auth/token/refresh/", "/api/auth/logout/"
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user(username="alice")
+
+
+def login(api, username="alice"):
+    response = api.post(TOKEN, {"username": username, "password": DEFAULT_PASSWORD}, format="json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_access_token_lifetime_is_configurable(settings):
+    assert settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() == 5 * 60
+
+
+def test_refresh_rotates_and_the_old_token_is_dead(api, alice):
+    tokens = login(api)
+    first = api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
+    assert first.status_code == 200
+    assert set(first.json()) == {"access", "refresh"}
+    assert first.json()["refresh"] != tokens["refresh"]
+
+    again = api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
+    assert again.status_code == 401
+    assert again.json()["code"] == "token_not_valid"
+    # The rotated one works once.
+    assert api.post(REFRESH, {"refresh": first.json()["refresh"]}, format="json").status_code == 200
+
+
+def test_logout_blacklists_the_refresh_token(api, alice):
+    tokens = login(api)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    response = api.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json")
+    assert response.status_code == 204
+    assert response.content == b""
+
+    refreshed = api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
+    assert refreshed.status_code == 401
+    assert refreshed.json()["code"] == "token_not_valid"
+    again = api.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json")
+    assert again.status_code == 401
+    assert again.json()["code"] == "token_not_valid"
+
+
+def test_logout_needs_an_access_token(api, alice):
+    tokens = login(api)
+    response = api.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json").status_code == 200
+
+
+def test_cannot_log_out_someone_else(api, alice, make_user):
+    make_user(username="mallory")
+    victim = login(api, "alice")
+    attacker = login(api, "mallory")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {attacker['access']}")
+    response = api.post(LOGOUT, {"refresh": victim["refresh"]}, format="json")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+    api.credentials()
+    assert api.post(REFRESH, {"refresh": victim["refresh"]}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize("body", [{"refresh": "not-a-token"}, {}, {"refresh": ""}])
+def test_logout_with_garbage(api, alice, body):
+    tokens = login(api)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    response = api.post(LOGOUT, body, format="json")
+    assert response.status_code in (400, 401)
+    assert response.json()["code"] in {"invalid_input", "token_not_valid"}
+
+
+def test_access_token_cannot_be_used_as_refresh(api, alice):
+    tokens = login(api)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    response = api.post(LOGOUT, {"refresh": tokens["access"]}, format="json")
+    assert response.status_code == 401
+
+
+def test_access_token_stays_valid_after_logout_until_expiry(api, alice):
+    """The documented trade-off of stateless authentication."""
+    tokens = login(api)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert api.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json").status_code == 204
+    assert api.get("/api/users/me/").status_code == 200
