@@ -20,3 +20,7 @@ urlpatterns = [
     path("api/", include(api_urlpatterns)),
     path("healthz", HealthView.as_view(), name="healthz"),
 ]
+
+# Unmatched URLs and crashes answer in the API's JSON error shape (HTML for the admin).
+handler404 = "apps.core.views.not_found"
+handler500 = "apps.core.views.server_error"

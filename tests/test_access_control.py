@@ -124,3 +124,17 @@ def test_token_of_demoted_staff_cannot_deposit(make_user, client_for, bob):
     staff.save()
     assert client.post("/api/wallet/deposit/", {"user_id": bob.pk, "amount": "1.00"},
                        format="json").status_code == 403
+
+
+def test_unmatched_api_url_is_a_json_404(alice, client_for):
+    for path in ("/api/transactions/abc/", "/api/nothing-here/", "/api/transactions/%C2%84/"):
+        response = client_for(alice).get(path)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["code"] == "not_found"
+
+
+def test_malformed_cursor_is_400(alice, client_for):
+    response = client_for(alice).get("/api/transactions/?cursor=%%%not-base64")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_cursor"

@@ -1,9 +1,11 @@
+from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.exception_handler import error_body
 from apps.core.health import health_report
 
 HealthSerializer = inline_serializer(
@@ -39,3 +41,25 @@ class HealthView(APIView):
         report = health_report()
         code = status.HTTP_200_OK if report["status"] == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
         return Response(report, status=code)
+
+
+# --- Errors outside DRF views (no route matched, crash): the same JSON error body ---
+
+def _wants_json(request) -> bool:
+    return not request.path.startswith("/admin/")
+
+
+def not_found(request, exception=None):
+    if not _wants_json(request):
+        from django.views.defaults import page_not_found
+
+        return page_not_found(request, exception)
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+def server_error(request):
+    if not _wants_json(request):
+        from django.views.defaults import server_error as html_server_error
+
+        return html_server_error(request)
+    return JsonResponse(error_body("server_error", "Internal server error."), status=500)

@@ -16,7 +16,8 @@ class RegisterInputSerializer(InputSerializer):
 class UserOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
-    email = serializers.EmailField()
+    # A CharField, not an EmailField: the address is optional and comes back "" when none was given.
+    email = serializers.CharField(help_text="The e-mail address, or an empty string.")
 
 
 class LogoutInputSerializer(InputSerializer):
