@@ -1,3 +1,8 @@
+from datetime import UTC
+
+from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
+from django_filters.filters import IsoDateTimeFilter
 from django_filters.rest_framework import DjangoFilterBackend
 
 from apps.core.exception_handler import GENERIC_VALIDATION_CODE
@@ -29,3 +34,25 @@ class StrictFilterBackend(DjangoFilterBackend):
             first = next(iter(details))
             raise InvalidFilter(f"{first}: {details[first][0]['message']}", details=details)
         return filterset.qs
+
+
+class UTCDateTimeField(IsoDateTimeField):
+    """An ISO 8601 datetime, normalised to UTC.
+
+    Offsets the database cannot store (PostgreSQL allows at most +-15:59, ISO
+    8601 up to +-23:59) and instants that overflow when moved to UTC are a
+    400, never a database error.
+    """
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+
+class UTCIsoDateTimeFilter(IsoDateTimeFilter):
+    field_class = UTCDateTimeField

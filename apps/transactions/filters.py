@@ -1,5 +1,7 @@
 import django_filters
 
+from apps.core.fields import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
+from apps.core.filters import UTCIsoDateTimeFilter
 from apps.transactions.models import LedgerEntry, Transaction
 
 
@@ -9,12 +11,17 @@ class HistoryFilter(django_filters.FilterSet):
     counterparty = django_filters.NumberFilter(
         field_name="counterparty_id", min_value=1, help_text="The other party's user id.",
     )
-    min_amount = django_filters.NumberFilter(field_name="transaction__amount", lookup_expr="gte")
-    max_amount = django_filters.NumberFilter(field_name="transaction__amount", lookup_expr="lte")
-    created_after = django_filters.IsoDateTimeFilter(
+    # Bounded like the stored amounts, so 1e999999 is a 400 rather than a database overflow.
+    min_amount = django_filters.NumberFilter(field_name="transaction__amount", lookup_expr="gte",
+                                             max_digits=AMOUNT_MAX_DIGITS,
+                                             decimal_places=AMOUNT_DECIMAL_PLACES)
+    max_amount = django_filters.NumberFilter(field_name="transaction__amount", lookup_expr="lte",
+                                             max_digits=AMOUNT_MAX_DIGITS,
+                                             decimal_places=AMOUNT_DECIMAL_PLACES)
+    created_after = UTCIsoDateTimeFilter(
         field_name="transaction__created_at", lookup_expr="gte", help_text="ISO 8601, inclusive.",
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UTCIsoDateTimeFilter(
         field_name="transaction__created_at", lookup_expr="lt", help_text="ISO 8601, exclusive.",
     )
 
