@@ -166,7 +166,13 @@ LOGGING = {
 # embedded default is kombu's filesystem transport under var/celery/: no
 # server needed, still a real, separate worker process. No result backend.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://"
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# A transfer publishes after commit, in the request: with the broker down or
+# hanging the publish must give up quickly (the sweep re-enqueues later).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _CELERY_DIR = VAR_DIR / "celery"
     for _sub in ("queue", "processed", "control"):
@@ -177,9 +183,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_CELERY_DIR / "processed"),
         "control_folder": str(_CELERY_DIR / "control"),
     }
-# A transfer publishes after commit, in the request: with the broker down the
-# publish must give up quickly (the sweep re-enqueues later), not hang.
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
 }

@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from apps.transactions.models import Receipt, Transaction
 from apps.transactions.receipts import Party, ReceiptData, receipt_paths, render_pdf, render_text
@@ -29,7 +30,11 @@ def receipt_schedule(transaction_id: int) -> bool:
 
     try:
         receipt_generate_task.apply_async(args=(transaction_id,))
-    except Exception:  # the broker (or its client) failing must never fail a transfer
+    except KombuOperationalError as exc:  # the broker is down: expected, no traceback
+        logger.error("Could not enqueue the receipt of transaction %s (%s); the sweep will retry it.",
+                     transaction_id, exc)
+        return False
+    except Exception:  # anything else must not fail a committed transfer either
         logger.exception("Could not enqueue the receipt of transaction %s; the sweep will retry it.",
                          transaction_id)
         return False
