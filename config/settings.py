@@ -165,7 +165,7 @@ LOGGING = {
 # The broker comes from CELERY_BROKER_URL (Redis in production). Unset, the
 # embedded default is kombu's filesystem transport under var/celery/: no
 # server needed, still a real, separate worker process. No result backend.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://localhost/"
 # A transfer publishes after commit, in the request: with the broker down or
 # hanging the publish must give up quickly (the sweep re-enqueues later).
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)

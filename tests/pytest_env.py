@@ -5,4 +5,4 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-01234567
 
 # Tasks published by the tests go to an in-process broker, whatever .env says;
 # the end-to-end receipt tests point a real worker and the app at real Redis.
-os.environ["CELERY_BROKER_URL"] = "memory://"
+os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
