@@ -160,3 +160,53 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Celery and receipts ----------------------------------------------------
+# The broker comes from CELERY_BROKER_URL (Redis in production). Unset, the
+# embedded default is kombu's filesystem transport under var/celery/: no
+# server needed, still a real, separate worker process. No result backend.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://localhost/"
+# A transfer publishes after commit, in the request: with the broker down or
+# hanging the publish must give up quickly (the sweep re-enqueues later).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
+}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _CELERY_DIR = VAR_DIR / "celery"
+    for _sub in ("queue", "processed", "control"):
+        (_CELERY_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_CELERY_DIR / "queue"),
+        "data_folder_out": str(_CELERY_DIR / "queue"),
+        "processed_folder": str(_CELERY_DIR / "processed"),
+        "control_folder": str(_CELERY_DIR / "control"),
+    }
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
+}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Seconds before a missing, pending or failed receipt is picked up again by the sweep.
+RECEIPT_SWEEP_AFTER = env.int("RECEIPT_SWEEP_AFTER", default=300)
+# Seconds between two sweeps run by Celery beat.
+RECEIPT_SWEEP_INTERVAL = env.int("RECEIPT_SWEEP_INTERVAL", default=300)
+# Periodic tasks run by `celery -A config beat`; add new entries as new keys.
+CELERY_BEAT_SCHEDULE = {
+    "receipts-sweep": {
+        "task": "apps.transactions.tasks.receipts_sweep_task",
+        "schedule": float(RECEIPT_SWEEP_INTERVAL),
+    },
+}
+# `?format=` is a real query parameter of the receipt download (pdf|txt),
+# not DRF's renderer override.
+REST_FRAMEWORK["URL_FORMAT_OVERRIDE"] = None
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})[
+    "ReceiptStatusEnum"] = "apps.transactions.models.Receipt.Status"

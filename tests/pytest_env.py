@@ -2,3 +2,7 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+
+# Tasks published by the tests go to an in-process broker, whatever .env says;
+# the end-to-end receipt tests point a real worker and the app at real Redis.
+os.environ["CELERY_BROKER_URL"] = "memory://localhost/"

@@ -60,3 +60,9 @@ class InvalidPassword(ApiError):
 
 # Codes that a serializer field may raise and that become the top-level code.
 FIELD_ERROR_CODES = {InvalidAmount.code, "unknown_field"}
+
+
+class ReceiptPending(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "receipt_pending"
+    message = "The receipt is being produced; try again shortly."

@@ -1,11 +1,27 @@
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
 
 from apps.core.filters import StrictFilterBackend
 from apps.core.pagination import HistoryCursorPagination
+from apps.core.schema import ERROR_RESPONSES, error_response
 from apps.transactions.filters import HistoryFilter
 from apps.transactions.models import LedgerEntry
-from apps.transactions.selectors import transaction_history
-from apps.transactions.serializers import HistoryItemSerializer
+from apps.transactions.selectors import receipt_file_get, transaction_history
+from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer
+
+
+class FirstRendererNegotiation(BaseContentNegotiation):
+    """The file itself ignores Accept; errors are always JSON (never a 406)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -23,3 +39,31 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         if getattr(self, "swagger_fake_view", False):
             return LedgerEntry.objects.none()
         return transaction_history(user_id=self.request.user.id)
+
+    @extend_schema(
+        operation_id="transaction_receipt",
+        tags=["transactions"],
+        summary="Download the receipt of a transaction",
+        description="The PDF receipt (or `?format=txt` for the plain-text twin), for the "
+                    "sender or the receiver only. Receipts are produced in the background "
+                    "shortly after the transaction; until then the answer is 409 "
+                    "`receipt_pending`.",
+        parameters=[ReceiptQuerySerializer],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The receipt."),
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The receipt."),
+            400: error_response("Invalid query parameter.", "invalid_input", "unknown_field"),
+            401: ERROR_RESPONSES[401],
+            404: error_response("No such transaction of the caller.", "not_found"),
+            409: error_response("The receipt is not produced yet; retry shortly.", "receipt_pending"),
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="receipt", pagination_class=None, filter_backends=[],
+            content_negotiation_class=FirstRendererNegotiation)
+    def receipt(self, request, id=None):
+        query = ReceiptQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = receipt_file_get(user_id=request.user.id, transaction_id=int(id),
+                                 fmt=query.validated_data["format"])
+        return FileResponse(found.file, as_attachment=True, filename=found.filename,
+                            content_type=found.content_type)
