@@ -65,3 +65,12 @@ class HistoryCursorPagination(CursorPagination):
                     "Opaque cursor taken from the `next` or `previous` link of a page."
                 )
         return parameters
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        links = response["properties"]
+        links["next"]["example"] = "https://wallet.example.com/api/transactions/?cursor=cD00MQ%3D%3D"
+        links["previous"]["example"] = "https://wallet.example.com/api/transactions/?cursor=cj0xJnA9NjE%3D"
+        links["next"]["description"] = "The next (older) page; null on the last page."
+        links["previous"]["description"] = "The previous (newer) page; null on the first page."
+        return response

@@ -10,7 +10,7 @@ class TransactionAdmin(admin.ModelAdmin):
     list_display = ("id", "kind", "sender", "receiver", "amount", "created_at")
     list_filter = ("kind", "created_at")
     list_select_related = ("sender", "receiver")
-    # Exact (case-insensitive) username matches: each is an indexed lookup on a join.
+    # Exact, case-insensitive usernames: one user's rows, not every name containing the text.
     search_fields = ("=sender__username", "=receiver__username")
     search_help_text = "Exact username of the sender or the receiver."
     ordering = ("-id",)
