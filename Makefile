@@ -21,6 +21,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 migrate: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 
 ## Run the service: web server (and background workers) on $(HOST):$(PORT).
 run: migrate

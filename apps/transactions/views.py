@@ -10,6 +10,7 @@ from apps.core.pagination import HistoryCursorPagination
 from apps.core.schema import ERROR_RESPONSES, error_response
 from apps.transactions.filters import HistoryFilter
 from apps.transactions.models import LedgerEntry
+from apps.transactions.schema import history_schema
 from apps.transactions.selectors import receipt_file_get, transaction_history
 from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer
 
@@ -24,6 +25,7 @@ class FirstRendererNegotiation(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
+@history_schema
 class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's transactions, sent and received, newest first."""
 
@@ -33,7 +35,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     filterset_class = HistoryFilter
     lookup_field = "transaction_id"
     lookup_url_kwarg = "id"
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[0-9]{1,18}"  # within BIGINT: a longer id is a 404, not a 500
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -1,11 +1,10 @@
 from django.urls import path
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView, TokenVerifyView
 
-from apps.users.views import MeView, RegisterView
+from apps.users.views import MeView, RegisterView, TokenObtainView, TokenRefreshView, TokenVerifyView
 
 auth_urlpatterns = [
     path("register/", RegisterView.as_view(), name="auth-register"),
-    path("token/", TokenObtainPairView.as_view(), name="token-obtain"),
+    path("token/", TokenObtainView.as_view(), name="token-obtain"),
     path("token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("token/verify/", TokenVerifyView.as_view(), name="token-verify"),
 ]
