@@ -35,15 +35,18 @@ def category(path: str | None) -> str:
     return "other (stdlib, WSGI glue)"
 
 
-def _walk(frame, totals, functions):
+def _walk(frame, totals, functions, parent_category="other (stdlib, WSGI glue)"):
     if frame.is_synthetic:  # "[self]" leaves: counted in their parent's total_self_time
         return
     self_time = frame.total_self_time
-    totals[category(frame.file_path)] += self_time
+    builtin = not frame.file_path or frame.file_path.startswith("<")
+    # A C function (a driver call, a builtin) is charged to the area that called it.
+    area = parent_category if builtin else category(frame.file_path)
+    totals[area] += self_time
     key = f"{frame.function} ({_short(frame.file_path)}:{frame.line_no})"
     functions[key] += self_time
     for child in frame.children:
-        _walk(child, totals, functions)
+        _walk(child, totals, functions, area)
 
 
 def _short(path: str | None) -> str:

@@ -45,8 +45,8 @@ def parse_args(argv=None):
     parser.add_argument("--history-samples", type=int, default=40)
     parser.add_argument("--profile-transfers", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
-    parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "sync"))
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "gthread"))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8765)))
     parser.add_argument("--receipts", choices=["auto", "on", "off"], default="auto",
                         help="start a real Celery worker when the project has one (auto)")
