@@ -53,5 +53,10 @@ class UsernameTaken(ApiError):
     message = "A user with that username already exists."
 
 
+class InvalidPassword(ApiError):
+    code = "invalid_password"
+    message = "The password does not meet the password rules."
+
+
 # Codes that a serializer field may raise and that become the top-level code.
-FIELD_ERROR_CODES = {InvalidAmount.code, "unknown_field", "invalid_password", UsernameTaken.code}
+FIELD_ERROR_CODES = {InvalidAmount.code, "unknown_field"}
