@@ -47,6 +47,9 @@ def parse_args(argv=None):
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
     parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "gthread"))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
+    parser.add_argument("--worker-connections", type=int,
+                        default=int(os.environ.get("BENCH_WORKER_CONNECTIONS", 1000)),
+                        help="gthread: connections a worker holds at once (gunicorn's default 1000)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8765)))
     parser.add_argument("--receipts", choices=["auto", "on", "off"], default="auto",
                         help="start a real Celery worker when the project has one (auto)")
@@ -111,6 +114,7 @@ class Service:
     def start(self, *, workers, worker_class, threads, receipts):
         command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.args.port}",
                    "--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads),
+                   "--worker-connections", str(self.args.worker_connections),
                    "--backlog", "2048", "--log-level", "warning", "--keep-alive", "30"]
         self.procs.append(subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=True))
         if receipts:
