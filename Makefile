@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schema migrate seed clean
+.PHONY: run test lint schema migrate seed clean bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found (set PYTHON=...)"; exit 1; }
@@ -21,6 +21,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 migrate: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 
 ## Run the service: web server (and background workers) on $(HOST):$(PORT).
 run: migrate
@@ -41,3 +42,12 @@ seed: migrate
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+## Throughput/latency benchmark against PostgreSQL's ceiling; writes BENCHMARKS.md.
+## Not part of CI (about 10 minutes). BENCH_ARGS=--quick for a smoke run.
+$(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	$(PY) -m bench.run $(BENCH_ARGS)

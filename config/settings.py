@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "apps.core",
     "apps.users",
     "apps.wallets",
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -159,6 +161,24 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/",
 }
 
+# --- API docs and static files --------------------------------------------
+# Swagger UI and ReDoc are served from this server (drf-spectacular-sidecar),
+# never from a CDN, so the docs work offline. WhiteNoise serves static files
+# from STATIC_ROOT in every mode (``make run`` collects them there first);
+# with DEBUG it also finds them in the apps, so no collectstatic is needed.
+SPECTACULAR_SETTINGS.update({
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {
+        "deepLinking": True,
+        "persistAuthorization": True,
+        "displayOperationId": True,
+        "filter": True,
+    },
+})
+WHITENOISE_USE_FINDERS = DEBUG
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -191,3 +211,52 @@ _proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
 SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
 if SECURE_PROXY_SSL_HEADER is not None and len(SECURE_PROXY_SSL_HEADER) != 2:
     raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must be 'HEADER_NAME,value'.")
+# --- Celery and receipts ----------------------------------------------------
+# The broker comes from CELERY_BROKER_URL (Redis in production). Unset, the
+# embedded default is kombu's filesystem transport under var/celery/: no
+# server needed, still a real, separate worker process. No result backend.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://localhost/"
+# A transfer publishes after commit, in the request: with the broker down or
+# hanging the publish must give up quickly (the sweep re-enqueues later).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
+}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _CELERY_DIR = VAR_DIR / "celery"
+    for _sub in ("queue", "processed", "control"):
+        (_CELERY_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_CELERY_DIR / "queue"),
+        "data_folder_out": str(_CELERY_DIR / "queue"),
+        "processed_folder": str(_CELERY_DIR / "processed"),
+        "control_folder": str(_CELERY_DIR / "control"),
+    }
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
+}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# Seconds before a missing, pending or failed receipt is picked up again by the sweep.
+RECEIPT_SWEEP_AFTER = env.int("RECEIPT_SWEEP_AFTER", default=300)
+# Seconds between two sweeps run by Celery beat.
+RECEIPT_SWEEP_INTERVAL = env.int("RECEIPT_SWEEP_INTERVAL", default=300)
+# Periodic tasks run by `celery -A config beat`; add new entries as new keys.
+CELERY_BEAT_SCHEDULE = {
+    "receipts-sweep": {
+        "task": "apps.transactions.tasks.receipts_sweep_task",
+        "schedule": float(RECEIPT_SWEEP_INTERVAL),
+    },
+}
+# `?format=` is a real query parameter of the receipt download (pdf|txt),
+# not DRF's renderer override.
+REST_FRAMEWORK["URL_FORMAT_OVERRIDE"] = None
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})[
+    "ReceiptStatusEnum"] = "apps.transactions.models.Receipt.Status"

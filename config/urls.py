@@ -12,7 +12,8 @@ api_urlpatterns = [
     path("", include("apps.transactions.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"),
+         name="redoc"),
 ]
 
 urlpatterns = [

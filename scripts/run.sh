@@ -18,5 +18,12 @@ trap stop INT TERM EXIT
     --access-logfile - &
 pids="$pids $!"
 
+# Background work: the receipt worker and the periodic sweep (Celery beat).
+# The broker is CELERY_BROKER_URL (Redis), else the filesystem queue in var/.
+"$PY" -m celery -A config worker -l info --concurrency "${CELERY_CONCURRENCY:-2}" &
+pids="$pids $!"
+"$PY" -m celery -A config beat -l info --schedule var/celerybeat-schedule &
+pids="$pids $!"
+
 echo "Wallet API on http://$HOST:$PORT/api/docs/  (Ctrl-C stops everything)"
 wait

@@ -21,6 +21,7 @@ PUBLIC = {
 PROTECTED = [
     ("GET", "/api/users/me/"), ("GET", "/api/wallet/me/"), ("POST", "/api/wallet/transfer/"),
     ("POST", "/api/wallet/deposit/"), ("GET", "/api/transactions/"), ("GET", "/api/transactions/1/"),
+    ("GET", "/api/transactions/1/receipt/"),
     ("POST", "/api/auth/logout/"),
 ]
 
@@ -47,7 +48,8 @@ def test_every_route_is_listed_here():
     known = {"api/auth/register/", "api/auth/token/", "api/auth/token/refresh/", "api/auth/token/verify/",
              "api/auth/logout/", "api/users/me/", "api/schema/", "api/docs/", "api/redoc/", "healthz",
              "api/^wallet/me/$", "api/^wallet/transfer/$", "api/^wallet/deposit/$",
-             "api/^transactions/$", "api/^transactions/(?P<id>[0-9]+)/$"}
+             "api/^transactions/$", "api/^transactions/(?P<id>[0-9]{1,18})/$",
+             "api/^transactions/(?P<id>[0-9]{1,18})/receipt/$"}
     assert routes - known == set(), "classify the new route in PROTECTED or PUBLIC"
 
 
@@ -137,7 +139,8 @@ def test_unmatched_api_url_is_a_json_404(alice, client_for):
 def test_malformed_cursor_is_400(alice, client_for):
     response = client_for(alice).get("/api/transactions/?cursor=%%%not-base64")
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid_cursor"
+    assert response.json()["code"] == "invalid_filter"
+    assert response.json()["details"]["cursor"][0]["code"] == "invalid_cursor"
 
 
 @pytest.mark.parametrize(("query", "status"), [

@@ -53,8 +53,12 @@ class UsernameTaken(ApiError):
     message = "A user with that username already exists."
 
 
+class InvalidPassword(ApiError):
+    code = "invalid_password"
+    message = "The password does not meet the password rules."
+
+
 # Codes that a serializer field may raise and that become the top-level code.
-FIELD_ERROR_CODES = {InvalidAmount.code, "unknown_field", "invalid_password", UsernameTaken.code}
 
 
 # --- Hardening: idempotency keys and request limits -------------------------
@@ -84,3 +88,10 @@ class RefreshTokenInvalid(ApiError):
     status_code = status.HTTP_401_UNAUTHORIZED
     code = "token_not_valid"
     message = "The refresh token is invalid, expired or already revoked."
+FIELD_ERROR_CODES = {InvalidAmount.code, "unknown_field"}
+
+
+class ReceiptPending(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "receipt_pending"
+    message = "The receipt is being produced; try again shortly."

@@ -24,8 +24,8 @@ def error_response(description: str, *codes: str) -> OpenApiResponse:
 
 
 ERROR_RESPONSES = {
-    400: error_response("Invalid input.", "invalid_input"),
-    401: error_response("Missing or invalid access token.", "not_authenticated"),
+    400: error_response("Invalid input.", "invalid_input", "unknown_field", "parse_error"),
+    401: error_response("Missing or invalid access token.", "not_authenticated", "token_not_valid"),
     403: error_response("Not allowed.", "permission_denied"),
     404: error_response("Not found.", "not_found"),
     429: error_response("Too many requests; retry after the number of seconds in Retry-After.",

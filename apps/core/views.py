@@ -30,7 +30,9 @@ class HealthView(APIView):
         tags=["health"],
         summary="Health check (no authentication)",
         responses={
-            200: HealthSerializer,
+            200: OpenApiResponse(HealthSerializer, description="Everything is reachable.", examples=[
+                OpenApiExample("Healthy", value={"status": "ok", "database": "ok", "broker": "ok"}),
+            ]),
             503: OpenApiResponse(HealthSerializer, description="A dependency is down.", examples=[
                 OpenApiExample("Broker down", value={"status": "unavailable", "database": "ok",
                                                      "broker": "down"}),

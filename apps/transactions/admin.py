@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from apps.transactions.models import Transaction
+
+
+@admin.register(Transaction)
+class TransactionAdmin(admin.ModelAdmin):
+    """The audit log, read-only: no add, change or delete, single or bulk."""
+
+    list_display = ("id", "kind", "sender", "receiver", "amount", "created_at")
+    list_filter = ("kind", "created_at")
+    list_select_related = ("sender", "receiver")
+    # Exact, case-insensitive usernames: one user's rows, not every name containing the text.
+    search_fields = ("=sender__username", "=receiver__username")
+    search_help_text = "Exact username of the sender or the receiver."
+    ordering = ("-id",)
+    readonly_fields = ("kind", "sender", "receiver", "amount", "created_at")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

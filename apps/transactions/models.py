@@ -79,3 +79,41 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.direction} #{self.transaction_id}"
+
+
+class Receipt(models.Model):
+    """The PDF and text receipt of one transaction, produced in the background.
+
+    Kept apart from the immutable ``Transaction`` row. A transaction without a
+    ``Receipt`` row counts as pending: the transfer itself never inserts one;
+    the receipt task creates and completes it (``services.receipt_generate``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, primary_key=True, related_name="receipt",
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    pdf_path = models.CharField(max_length=255, blank=True, default="")
+    txt_path = models.CharField(max_length=255, blank=True, default="")
+    generated_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"], name="receipt_status_updated_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="ready") | (Q(generated_at__isnull=False) & ~Q(pdf_path="")
+                                                & ~Q(txt_path="")),
+                name="receipt_ready_has_files",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Receipt #{self.transaction_id}: {self.status}"

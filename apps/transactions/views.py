@@ -1,27 +1,31 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
 
 from apps.core.filters import StrictFilterBackend
 from apps.core.pagination import HistoryCursorPagination
 from apps.core.schema import ERROR_RESPONSES, error_response
 from apps.transactions.filters import HistoryFilter
 from apps.transactions.models import LedgerEntry
-from apps.transactions.selectors import transaction_history
-from apps.transactions.serializers import HistoryItemSerializer
+from apps.transactions.schema import history_schema
+from apps.transactions.selectors import receipt_file_get, transaction_history
+from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer
 
 
-@extend_schema_view(
-    list=extend_schema(responses={
-        200: HistoryItemSerializer(many=True),
-        400: error_response("A query parameter is not valid.", "invalid_filter", "invalid_cursor"),
-        401: ERROR_RESPONSES[401],
-    }),
-    retrieve=extend_schema(responses={
-        200: HistoryItemSerializer,
-        401: ERROR_RESPONSES[401],
-        404: error_response("No such transaction among the caller's.", "not_found"),
-    }),
-)
+class FirstRendererNegotiation(BaseContentNegotiation):
+    """The file itself ignores Accept; errors are always JSON (never a 406)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+@history_schema
 class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's transactions, sent and received, newest first."""
 
@@ -31,9 +35,37 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     filterset_class = HistoryFilter
     lookup_field = "transaction_id"
     lookup_url_kwarg = "id"
-    lookup_value_regex = r"[0-9]+"
+    lookup_value_regex = r"[0-9]{1,18}"  # within BIGINT: a longer id is a 404, not a 500
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return LedgerEntry.objects.none()
         return transaction_history(user_id=self.request.user.id)
+
+    @extend_schema(
+        operation_id="transaction_receipt",
+        tags=["transactions"],
+        summary="Download the receipt of a transaction",
+        description="The PDF receipt (or `?format=txt` for the plain-text twin), for the "
+                    "sender or the receiver only. Receipts are produced in the background "
+                    "shortly after the transaction; until then the answer is 409 "
+                    "`receipt_pending`.",
+        parameters=[ReceiptQuerySerializer],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The receipt."),
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The receipt."),
+            400: error_response("Invalid query parameter.", "invalid_input", "unknown_field"),
+            401: ERROR_RESPONSES[401],
+            404: error_response("No such transaction of the caller.", "not_found"),
+            409: error_response("The receipt is not produced yet; retry shortly.", "receipt_pending"),
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="receipt", pagination_class=None, filter_backends=[],
+            content_negotiation_class=FirstRendererNegotiation)
+    def receipt(self, request, id=None):
+        query = ReceiptQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = receipt_file_get(user_id=request.user.id, transaction_id=int(id),
+                                 fmt=query.validated_data["format"])
+        return FileResponse(found.file, as_attachment=True, filename=found.filename,
+                            content_type=found.content_type)

@@ -2,12 +2,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from rest_framework import serializers
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from apps.core.exceptions import RefreshTokenInvalid, UsernameTaken
+from apps.core.exceptions import InvalidPassword, RefreshTokenInvalid, UsernameTaken
 
 User = get_user_model()
 
@@ -18,9 +17,8 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
-        raise serializers.ValidationError(
-            {"password": [serializers.ErrorDetail(m, code="invalid_password") for m in exc.messages]}
-        ) from exc
+        rules = [{"code": InvalidPassword.code, "message": m} for m in exc.messages]
+        raise InvalidPassword(" ".join(exc.messages), details={"password": rules}) from exc
     user.set_password(password)
     try:
         with transaction.atomic():

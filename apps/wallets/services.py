@@ -1,6 +1,7 @@
 """Every write to a wallet balance happens here, under row locks."""
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import Case, Value, When
@@ -15,6 +16,7 @@ from apps.core.exceptions import (
 )
 from apps.core.fields import MAX_AMOUNT
 from apps.transactions.models import LedgerEntry, Transaction
+from apps.transactions.services import receipt_schedule
 from apps.wallets.models import Wallet
 from apps.wallets.selectors import wallets_lock
 
@@ -63,6 +65,9 @@ def _record(*, kind: str, sender_id: int | None, receiver_id: int, amount: Decim
         entries.append(LedgerEntry(transaction=txn, user_id=sender_id, counterparty_id=receiver_id,
                                    direction=LedgerEntry.Direction.SENT))
     LedgerEntry.objects.bulk_create(entries)
+    # The receipt is produced in the background, after commit: a rolled-back
+    # movement enqueues nothing, and a broker outage cannot fail this one.
+    transaction.on_commit(partial(receipt_schedule, txn.pk))
     return txn
 
 

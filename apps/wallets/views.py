@@ -24,6 +24,19 @@ MOVEMENT_EXAMPLE = OpenApiExample(
         "balance": "90.00",
     },
 )
+DEPOSIT_EXAMPLE = OpenApiExample(
+    "Deposited", response_only=True, status_codes=["201"],
+    value={
+        "transaction": {"id": 43, "kind": "deposit", "sender_id": None, "receiver_id": 2,
+                        "amount": "100.00", "created_at": "2026-01-01T12:00:00Z"},
+        "balance": "100.00",
+    },
+)
+WALLET_EXAMPLE = OpenApiExample(
+    "Wallet", response_only=True,
+    value={"id": 7, "user_id": 1, "balance": "90.00", "updated_at": "2026-01-01T12:00:00Z"},
+)
+WALLET_NOT_FOUND = error_response("The caller's account is disabled or has no wallet.", "not_found")
 
 # Refusals of the request itself, before any service runs.
 REQUEST_ERROR_CODES = ("unknown_field", "parse_error", "unsupported_media_type", "request_too_large",
@@ -45,7 +58,8 @@ class WalletViewSet(viewsets.GenericViewSet):
         operation_id="wallet_me",
         tags=["wallet"],
         summary="The caller's wallet",
-        responses={200: WalletOutputSerializer, 401: ERROR_RESPONSES[401]},
+        responses={200: WalletOutputSerializer, 401: ERROR_RESPONSES[401], 404: WALLET_NOT_FOUND},
+        examples=[WALLET_EXAMPLE],
     )
     @action(detail=False, methods=["get"], url_path="me")
     def me(self, request):
@@ -112,7 +126,7 @@ class WalletViewSet(viewsets.GenericViewSet):
         examples=[
             OpenApiExample("Deposit", request_only=True,
                            value={"user_id": 2, "amount": "100.00"}),
-            MOVEMENT_EXAMPLE,
+            DEPOSIT_EXAMPLE,
         ],
     )
     @action(detail=False, methods=["post"], url_path="deposit",

@@ -1,0 +1,1 @@
+"""Throughput and latency benchmark of the wallet API (``make bench``)."""

@@ -1,0 +1,51 @@
+"""The benchmark's own pure helpers (the benchmark itself is not part of the test run)."""
+import math
+
+import pytest
+
+from bench.ceiling import _bind
+from bench.stats import markdown_table, median, percentile, summarize
+
+
+def test_percentile_nearest_rank():
+    values = list(range(1, 101))  # 1..100
+    assert percentile(values, 50) == 50
+    assert percentile(values, 95) == 95
+    assert percentile(values, 99) == 99
+    assert percentile(values, 100) == 100
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([3, 1, 2], 50) == 2  # order of input does not matter
+    assert math.isnan(percentile([], 50))
+    with pytest.raises(ValueError):
+        percentile([1], 101)
+
+
+def test_median_even_and_odd():
+    assert median([3, 1, 2]) == 2
+    assert median([4, 1, 3, 2]) == 2.5
+
+
+def test_summarize_counts_successes_per_second_and_latency_in_ms():
+    cell = summarize(latencies_s=[0.010] * 98 + [0.050, 0.100], ok=90,
+                     errors={"400 insufficient_funds": 10}, seconds=10)
+    assert cell["per_s"] == 9
+    assert cell["p50_ms"] == pytest.approx(10)
+    assert cell["p99_ms"] == pytest.approx(50)
+    assert cell["max_ms"] == pytest.approx(100)
+    assert cell["errors"] == {"400 insufficient_funds": 10}
+
+
+def test_markdown_table_aligns_numbers_right_and_formats_them():
+    table = markdown_table(["scenario", "transfers/s"], [["spread", 1234.5], ["hot", 12]])
+    assert table.splitlines() == [
+        "| scenario | transfers/s |",
+        "| --- | ---: |",
+        "| spread | 1,234.5 |",
+        "| hot | 12 |",
+    ]
+
+
+def test_ceiling_binds_captured_parameters_by_role():
+    template = [{"role": "sender_user"}, {"const": True},
+                {"list": [{"role": "transaction_id"}, {"role": "transaction_id"}]}]
+    assert _bind(template, {"sender_user": 5, "transaction_id": 9}) == [5, True, [9, 9]]

@@ -1,0 +1,103 @@
+"""The committed OpenAPI schema is what the code generates, and it documents every operation."""
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+from django.core.management import call_command
+
+from apps.core import exceptions
+
+COMMITTED = Path(settings.BASE_DIR) / "schema.yml"
+REGENERATE = "python manage.py spectacular --file schema.yml --validate --fail-on-warn"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> str:
+    target = tmp_path_factory.mktemp("schema") / "schema.yml"
+    # --fail-on-warn makes a warning an error; --validate checks against the OpenAPI spec.
+    call_command("spectacular", "--file", str(target), "--validate", "--fail-on-warn")
+    return target.read_text()
+
+
+@pytest.fixture(scope="module")
+def schema(generated) -> dict:
+    return yaml.safe_load(generated)
+
+
+def _operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield f"{method.upper()} {path}", method, operation
+
+
+def test_committed_schema_matches_the_code(generated):
+    assert COMMITTED.read_text() == generated, f"schema.yml is stale: run `{REGENERATE}`"
+
+
+def code_has_no_body(responses, success) -> bool:
+    return success == ["204"] and not responses["204"].get("content")
+
+
+def test_every_operation_is_fully_documented(schema):
+    operations = list(_operations(schema))
+    assert len(operations) >= 10
+    for name, method, operation in operations:
+        responses = operation["responses"]
+        assert operation.get("summary"), name
+        if method == "post":
+            assert operation["requestBody"]["content"]["application/json"]["examples"], name
+        success = [code for code in responses if code.startswith("2")]
+        assert success, name
+        errors = [code for code in responses if code.startswith("4")]
+        assert errors or "503" in responses, name  # the health check fails with a 503 only
+        for code in errors:
+            body = responses[code]["content"]["application/json"]
+            assert body["schema"] == {"$ref": "#/components/schemas/Error"}, (name, code)
+            assert all(e["value"]["code"] for e in body["examples"].values()), (name, code)
+        assert code_has_no_body(responses, success) or any(
+            "examples" in body or media != "application/json"  # a file download has no JSON example
+            for code in success
+            for media, body in responses[code].get("content", {}).items()
+        ), f"{name}: no example of a successful response"
+        if operation.get("security") and {} not in operation["security"]:
+            assert "401" in responses, name
+        if method == "post":
+            assert "400" in responses, name
+
+
+def test_bearer_auth_is_declared_for_swagger_authorize(schema):
+    assert schema["components"]["securitySchemes"]["jwtAuth"] == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+    }
+    secured = {name for name, _, op in _operations(schema) if {"jwtAuth": []} in op.get("security", [])}
+    assert {"GET /api/wallet/me/", "POST /api/wallet/transfer/", "GET /api/transactions/",
+            "GET /api/transactions/{id}/", "GET /api/users/me/"} <= secured
+
+
+def _codes(operation, status: str) -> set[str]:
+    examples = operation["responses"][status]["content"]["application/json"]["examples"]
+    return {e["value"]["code"] for e in examples.values()}
+
+
+def test_transfer_documents_its_error_codes(schema):
+    transfer = schema["paths"]["/api/wallet/transfer/"]["post"]
+    assert _codes(transfer, "400") >= {
+        exceptions.InvalidAmount.code, exceptions.ReceiverNotFound.code, exceptions.SelfTransfer.code,
+        exceptions.InsufficientFunds.code, exceptions.BalanceLimitExceeded.code,
+        "invalid_input", "unknown_field",
+    }
+    assert _codes(transfer, "401") == {"not_authenticated", "token_not_valid"}
+    assert _codes(transfer, "403") == {exceptions.AccountInactive.code}
+
+
+def test_history_documents_filters_pagination_and_errors(schema):
+    listing = schema["paths"]["/api/transactions/"]["get"]
+    params = {p["name"]: p for p in listing["parameters"]}
+    assert set(params) == {"direction", "kind", "counterparty", "min_amount", "max_amount",
+                           "created_after", "created_before", "cursor", "page_size"}
+    assert params["page_size"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100,
+                                             "default": 20}
+    assert _codes(listing, "400") == {"invalid_filter"}
+    retrieve = schema["paths"]["/api/transactions/{id}/"]["get"]
+    assert _codes(retrieve, "404") == {"not_found"}

@@ -1,0 +1,36 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+LOAD_SETTINGS = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+
+
+def _load_settings(**env) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+    return subprocess.run([sys.executable, "-c", LOAD_SETTINGS], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_start_up_fails_clearly_without_secret_key_when_not_debug():
+    result = _load_settings(SECRET_KEY="", DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_allows_a_development_key():
+    result = _load_settings(SECRET_KEY="", DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
+def test_embedded_sqlite_serializes_writers():
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    else:
+        assert db["ENGINE"].endswith("postgresql")
+        assert db["CONN_MAX_AGE"] > 0
