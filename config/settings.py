@@ -254,6 +254,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.transactions.tasks.receipts_sweep_task",
         "schedule": float(RECEIPT_SWEEP_INTERVAL),
     },
+    "purge-idempotency-keys": {
+        "task": "apps.core.tasks.purge_idempotency_keys",
+        "schedule": 3600.0,  # hourly; keys live at least IDEMPOTENCY_KEY_TTL_HOURS
+    },
 }
 # `?format=` is a real query parameter of the receipt download (pdf|txt),
 # not DRF's renderer override.

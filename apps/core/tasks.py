@@ -1,10 +1,4 @@
-"""Periodic housekeeping. Wire into the beat schedule, e.g.::
-
-    CELERY_BEAT_SCHEDULE["purge-idempotency-keys"] = {
-        "task": "apps.core.tasks.purge_idempotency_keys",
-        "schedule": 3600.0,  # hourly; keys live IDEMPOTENCY_KEY_TTL_HOURS (24) at least
-    }
-"""
+"""Periodic housekeeping, run hourly by Celery beat (CELERY_BEAT_SCHEDULE)."""
 from celery import shared_task
 
 from apps.core.idempotency import idempotency_keys_purge
