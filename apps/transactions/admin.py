@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdminMixin
 from apps.transactions.models import Transaction
 
 
 @admin.register(Transaction)
-class TransactionAdmin(admin.ModelAdmin):
+class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit log, read-only: no add, change or delete, single or bulk."""
 
     list_display = ("id", "kind", "sender", "receiver", "amount", "created_at")
@@ -16,12 +17,3 @@ class TransactionAdmin(admin.ModelAdmin):
     ordering = ("-id",)
     readonly_fields = ("kind", "sender", "receiver", "amount", "created_at")
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

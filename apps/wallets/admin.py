@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdminMixin
 from apps.wallets.models import Wallet
 
 
 @admin.register(Wallet)
-class WalletAdmin(admin.ModelAdmin):
+class WalletAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """View-only: a balance changes only through apps.wallets.services (under row locks).
 
     Wallets are created with their user and never deleted, so the admin can
@@ -17,12 +18,3 @@ class WalletAdmin(admin.ModelAdmin):
     ordering = ("-id",)
     readonly_fields = ("user", "balance", "created_at", "updated_at")
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
