@@ -25,7 +25,7 @@ def capture_transfer(*, sender, receiver, amount: Decimal) -> dict:
     from apps.wallets.models import Wallet
 
     wallets = {w.user_id: w for w in Wallet.objects.filter(user_id__in=[sender.pk, receiver.pk])}
-    client = APIClient(SERVER_NAME="127.0.0.1")
+    client = APIClient(SERVER_NAME="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(sender)}")
     recorded = []
 

@@ -54,7 +54,8 @@ async def client(index: int, args, plan: dict, t_start: float, t_end: float, out
                 return
             sender, receiver = pick_pair(args.scenario, users, plan["hot"], rng)
             body = json.dumps({"receiver_id": receiver["id"], "amount": amount(rng)})
-            headers = {"Authorization": f"Bearer {sender['token']}", "Content-Type": "application/json"}
+            headers = {"Authorization": f"Bearer {sender['token']}", "Content-Type": "application/json",
+                       "X-Forwarded-Proto": "https"}
             began = time.perf_counter()
             key = None
             try:

@@ -63,6 +63,7 @@ def _environ(body: bytes, token: str) -> dict:
         "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
         "HTTP_HOST": "127.0.0.1", "CONTENT_TYPE": "application/json",
         "CONTENT_LENGTH": str(len(body)), "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "HTTP_X_FORWARDED_PROTO": "https",
         "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http", "wsgi.errors": io.StringIO(),
         "wsgi.version": (1, 0), "wsgi.multithread": False, "wsgi.multiprocess": True,
         "wsgi.run_once": False, "REMOTE_ADDR": "127.0.0.1",

@@ -76,6 +76,9 @@ def configure_environment(secret: str) -> dict:
         "CONN_MAX_AGE": "600",
         "JWT_ACCESS_MINUTES": str(24 * 60),
         "LOG_LEVEL": "WARNING",
+        # As in production behind a TLS-terminating proxy: HTTPS is announced by the proxy's header
+        # (every bench request sends it), so the HTTPS redirect and HSTS stay on.
+        "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
         # Measure the service, not the rate limiter: limits far above any reachable rate.
         "THROTTLE_MONEY_RATE": "1000000/s",
         "THROTTLE_AUTH_RATE": "1000000/s",
@@ -139,7 +142,8 @@ class Service:
 def http_get(port: int, path: str, token: str) -> tuple[int, bytes, float]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     began = time.perf_counter()
-    connection.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+    connection.request("GET", path, headers={"Authorization": f"Bearer {token}",
+                                                  "X-Forwarded-Proto": "https"})
     response = connection.getresponse()
     body = response.read()
     elapsed = time.perf_counter() - began

@@ -191,6 +191,8 @@ LOGGING = {
 # memory, fine for one process; with several workers set a shared cache,
 # e.g. CACHE_URL=redis://127.0.0.1:6379/1, or each process counts alone.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "apps.core.cache.RedisCache"  # one client per pool, not per call
 THROTTLE_MONEY_RATE = env.str("THROTTLE_MONEY_RATE", default="30/min")  # per user
 THROTTLE_AUTH_RATE = env.str("THROTTLE_AUTH_RATE", default="10/min")  # per client IP
 # Client IP for the per-IP limit: REMOTE_ADDR unless this many proxies add X-Forwarded-For.

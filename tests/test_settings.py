@@ -6,12 +6,14 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-LOAD_SETTINGS = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"
+LOAD_SETTINGS = "from django.conf import settings; print(settings.DEBUG)"
 
 
-def _load_settings(**env) -> subprocess.CompletedProcess:
+def _load_settings(code=LOAD_SETTINGS, **env) -> subprocess.CompletedProcess:
+    """Start a fresh interpreter with ``env`` and run ``code`` after ``django.setup()``."""
     full_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env}
-    return subprocess.run([sys.executable, "-c", LOAD_SETTINGS], cwd=ROOT, env=full_env,
+    return subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code],
+                          cwd=ROOT, env=full_env,
                           capture_output=True, text=True, timeout=60)
 
 

@@ -2,7 +2,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 
 from apps.transactions.models import LedgerEntry, Transaction
 from apps.wallets.services import max_balance, transfer_create
@@ -150,23 +150,23 @@ def test_unauthenticated_transfer_is_401(api, alice, bob):
     assert balance_of(alice) == Decimal("100.00")
 
 
-def test_failed_log_insert_rolls_back_both_balances(alice, bob):
-    with mock.patch("apps.wallets.services.LedgerEntry.objects.bulk_create",
-                    side_effect=IntegrityError("log insert failed")), \
-            pytest.raises(IntegrityError):
+def _fail_statements(prefix: str):
+    """Make the database refuse every statement starting with ``prefix`` (a failed write)."""
+    def wrapper(execute, sql, params, many, context):
+        if sql.lstrip().startswith(prefix):
+            raise IntegrityError(f"refused: {prefix}")
+        return execute(sql, params, many, context)
+    return connection.execute_wrapper(wrapper)
+
+
+@pytest.mark.parametrize("table", ["transactions_ledgerentry", "transactions_transaction"])
+def test_failed_log_insert_rolls_back_both_balances(alice, bob, table):
+    with _fail_statements(f'INSERT INTO "{table}"'), pytest.raises(IntegrityError):
         transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("40.00"))
     assert balance_of(alice) == Decimal("100.00")
     assert balance_of(bob) == Decimal("0.00")
     assert not Transaction.objects.filter(kind="transfer").exists()
-
-
-def test_failed_transaction_insert_rolls_back(alice, bob):
-    with mock.patch("apps.wallets.services.Transaction.objects.create",
-                    side_effect=IntegrityError("insert failed")), \
-            pytest.raises(IntegrityError):
-        transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("40.00"))
-    assert balance_of(alice) == Decimal("100.00")
-    assert balance_of(bob) == Decimal("0.00")
+    assert not LedgerEntry.objects.filter(direction="sent").exists()
 
 
 def test_database_refuses_negative_balance(alice):

@@ -4,7 +4,6 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from apps.core.exceptions import (
@@ -15,8 +14,9 @@ from apps.core.exceptions import (
     SelfTransfer,
 )
 from apps.core.fields import MAX_AMOUNT
-from apps.transactions.models import LedgerEntry, Transaction
+from apps.transactions.models import Transaction
 from apps.transactions.services import receipt_schedule
+from apps.wallets import movement_sql
 from apps.wallets.models import Wallet
 from apps.wallets.selectors import wallets_lock
 
@@ -39,15 +39,6 @@ def wallet_create(*, user) -> Wallet:
     return Wallet.objects.create(user=user)
 
 
-def _set_balances(new_balances: dict[int, Decimal]) -> None:
-    """Write the new balances of the locked wallets in one UPDATE."""
-    whens = [When(pk=pk, then=Value(balance)) for pk, balance in new_balances.items()]
-    Wallet.objects.filter(pk__in=list(new_balances)).update(
-        balance=Case(*whens, output_field=Wallet._meta.get_field("balance")),
-        updated_at=timezone.now(),
-    )
-
-
 def _credit_check(wallet: Wallet, amount: Decimal) -> Decimal:
     new_balance = wallet.balance + amount
     if new_balance > max_balance():
@@ -55,16 +46,13 @@ def _credit_check(wallet: Wallet, amount: Decimal) -> Decimal:
     return new_balance
 
 
-def _record(*, kind: str, sender_id: int | None, receiver_id: int, amount: Decimal) -> Transaction:
-    txn = Transaction.objects.create(
-        kind=kind, sender_id=sender_id, receiver_id=receiver_id, amount=amount,
-    )
-    entries = [LedgerEntry(transaction=txn, user_id=receiver_id, counterparty_id=sender_id,
-                           direction=LedgerEntry.Direction.RECEIVED)]
-    if sender_id is not None:
-        entries.append(LedgerEntry(transaction=txn, user_id=sender_id, counterparty_id=receiver_id,
-                                   direction=LedgerEntry.Direction.SENT))
-    LedgerEntry.objects.bulk_create(entries)
+def _record(*, kind: str, sender_id: int | None, receiver_id: int, amount: Decimal,
+            deltas: dict[int, Decimal]) -> Transaction:
+    """Apply the balance deltas and write the movement to the log (wallets already locked)."""
+    now = timezone.now()
+    movement_sql.balances_apply(deltas, now=now)
+    txn = movement_sql.movement_insert(kind=kind, sender_id=sender_id, receiver_id=receiver_id,
+                                       amount=amount, now=now)
     # The receipt is produced in the background, after commit: a rolled-back
     # movement enqueues nothing, and a broker outage cannot fail this one.
     transaction.on_commit(partial(receipt_schedule, txn.pk))
@@ -90,11 +78,10 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal) -> Mov
             raise ReceiverNotFound()
         if sender.balance < amount:
             raise InsufficientFunds()
-        sender_balance = sender.balance - amount
-        _set_balances({sender.pk: sender_balance, receiver.pk: _credit_check(receiver, amount)})
-        txn = _record(kind=Transaction.Kind.TRANSFER, sender_id=sender_id,
-                      receiver_id=receiver_id, amount=amount)
-    return MovementResult(transaction=txn, balance=sender_balance)
+        _credit_check(receiver, amount)
+        txn = _record(kind=Transaction.Kind.TRANSFER, sender_id=sender_id, receiver_id=receiver_id,
+                      amount=amount, deltas={sender_id: -amount, receiver_id: amount})
+    return MovementResult(transaction=txn, balance=sender.balance - amount)
 
 
 def deposit_create(*, user_id: int, amount: Decimal) -> MovementResult:
@@ -104,7 +91,6 @@ def deposit_create(*, user_id: int, amount: Decimal) -> MovementResult:
         if wallet is None:
             raise ReceiverNotFound()
         new_balance = _credit_check(wallet, amount)
-        _set_balances({wallet.pk: new_balance})
-        txn = _record(kind=Transaction.Kind.DEPOSIT, sender_id=None,
-                      receiver_id=user_id, amount=amount)
+        txn = _record(kind=Transaction.Kind.DEPOSIT, sender_id=None, receiver_id=user_id,
+                      amount=amount, deltas={user_id: amount})
     return MovementResult(transaction=txn, balance=new_balance)
