@@ -16,7 +16,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
-ROLES = ("sender_user", "receiver_user", "sender_wallet", "receiver_wallet", "amount",
+ROLES = ("sender_user", "receiver_user", "sender_wallet", "receiver_wallet", "amount", "debit",
          "sender_balance", "receiver_balance", "transaction_id")
 
 
@@ -46,6 +46,7 @@ def capture_transfer(*, sender, receiver, amount: Decimal) -> dict:
         "sender_wallet": wallets[sender.pk].pk,
         "receiver_wallet": wallets[receiver.pk].pk,
         "amount": amount,
+        "debit": -amount,
         "sender_balance": wallets[sender.pk].balance - amount,
         "receiver_balance": wallets[receiver.pk].balance + amount,
         "transaction_id": txn.pk,

@@ -14,7 +14,7 @@ EXPECTED_ERRORS = {"400 insufficient_funds", "insufficient_funds"}
 def versions() -> dict:
     found = {"Python": sys.version.split()[0]}
     for name in ("Django", "djangorestframework", "djangorestframework_simplejwt", "psycopg2-binary",
-                 "gunicorn", "celery", "aiohttp", "uvloop", "pyinstrument"):
+                 "gunicorn", "celery", "uvloop", "pyinstrument"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             found[name] = importlib.metadata.version(name)
     try:

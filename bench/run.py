@@ -324,7 +324,8 @@ def main(argv=None) -> int:
     http_plan.write_text(json.dumps({"url": f"http://127.0.0.1:{args.port}", "users": users, "hot": 0}))
     sql_plan = tmp / "sql.json"
     dsn = f"dbname={DB_NAME} host={PG['host']} port={PG['port']} user={PG['user']}"
-    sql_plan.write_text(json.dumps({"dsn": dsn, "statements": sql["statements"],
+    sql_plan.write_text(json.dumps({"dsn": dsn, "pg": {**PG, "dbname": DB_NAME},
+                                    "statements": sql["statements"],
                                     "user_ids": [u["id"] for u in users]}, default=str))
 
     service = Service(args, env)
