@@ -26,3 +26,20 @@ def test_transfer_sql_queries_bounded_authentication_included(make_user, client_
                   if not q["sql"].startswith(TRANSACTION_CONTROL)]
     assert len(statements) <= MAX_QUERIES_PER_TRANSFER, "\n".join(statements)
     assert balance_of(receiver) == Decimal("5.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wallet_lock_is_one_ordered_locking_query(make_user):
+    from django.db import transaction
+
+    from apps.wallets.selectors import wallets_lock
+
+    first, second, inactive = make_user(balance="1.00"), make_user(), make_user(is_active=False)
+    with CaptureQueriesContext(connection) as ctx, transaction.atomic():
+        wallets = wallets_lock(user_ids=[second.pk, first.pk, inactive.pk, 10**9])
+    assert set(wallets) == {first.pk, second.pk}
+    assert wallets[first.pk].balance == Decimal("1.00")
+    [sql] = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
+    assert 'ORDER BY "wallets_wallet"."id" ASC' in sql
+    if connection.vendor == "postgresql":
+        assert sql.endswith('FOR NO KEY UPDATE OF "wallets_wallet"')
