@@ -248,6 +248,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Seconds before a missing, pending or failed receipt is picked up again by the sweep.
 RECEIPT_SWEEP_AFTER = env.int("RECEIPT_SWEEP_AFTER", default=300)
+# Days back the sweep looks for transactions that have no receipt at all (a
+# bounded primary-key range, not the whole table). Older ones are queued by
+# their first download; pending and failed receipts are swept whatever their age.
+RECEIPT_SWEEP_WINDOW_DAYS = env.int("RECEIPT_SWEEP_WINDOW_DAYS", default=7)
+if RECEIPT_SWEEP_WINDOW_DAYS < 1 or RECEIPT_SWEEP_WINDOW_DAYS * 86_400 <= RECEIPT_SWEEP_AFTER:
+    raise ImproperlyConfigured("RECEIPT_SWEEP_WINDOW_DAYS must be at least 1 day and longer "
+                               "than RECEIPT_SWEEP_AFTER.")
 # Seconds between two sweeps run by Celery beat.
 RECEIPT_SWEEP_INTERVAL = env.int("RECEIPT_SWEEP_INTERVAL", default=300)
 # Periodic tasks run by `celery -A config beat`; add new entries as new keys.

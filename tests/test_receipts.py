@@ -7,10 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from apps.core.exceptions import ReceiptPending
 from apps.transactions.models import Receipt, Transaction
 from apps.transactions.receipts import receipt_number
 from apps.transactions.services import receipt_generate, receipts_sweep
@@ -288,6 +290,164 @@ def test_bad_receipt_query_is_400(transfer, pair, client_for, query):
 @pytest.mark.django_db
 def test_receipt_needs_authentication(transfer, api):
     assert api.get(receipt_url(transfer.pk)).status_code == 401
+
+
+# --- a receipt lost from storage, and the bounded sweep ---------------------
+
+PENDING_BODY = {"code": "receipt_pending", "message": ReceiptPending.message, "details": None}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["pdf", "txt"])
+def test_deleted_receipt_file_is_409_then_produced_again(transfer, pair, client_for, settings, fmt,
+                                                         django_capture_on_commit_callbacks):
+    alice, bob = pair
+    ready = receipt_generate(transaction_id=transfer.pk)
+    lost = ready.pdf_path if fmt == "pdf" else ready.txt_path
+    original = (Path(settings.MEDIA_ROOT) / lost).read_bytes()
+    default_storage.delete(lost)
+    drain_receipt_ids()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(bob).get(receipt_url(transfer.pk, f"?format={fmt}"))
+    assert response.status_code == 409
+    assert response.json() == PENDING_BODY
+    assert drain_receipt_ids() == [transfer.pk]  # queued again, after the row change committed
+    receipt = Receipt.objects.get(pk=transfer.pk)
+    assert receipt.status == "pending" and "lost" in receipt.last_error
+    history = client_for(alice).get(f"/api/transactions/{transfer.pk}/").json()
+    assert history["receipt"] == {"status": "pending", "url": None}
+
+    # Polling again answers the same and does not queue it a second time.
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client_for(alice).get(receipt_url(transfer.pk, f"?format={fmt}"))
+    assert (again.status_code, again.json()) == (409, PENDING_BODY)
+    assert drain_receipt_ids() == []
+
+    receipt_generate_task(transfer.pk)  # what the worker runs for the queued message
+    receipt = Receipt.objects.get(pk=transfer.pk)
+    assert receipt.status == "ready" and receipt.last_error == ""
+    assert media_files(settings) == [receipt.pdf_path, receipt.txt_path]
+    download = client_for(bob).get(receipt_url(transfer.pk, f"?format={fmt}"))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == original  # deterministic: the same file
+    pdf = client_for(alice).get(receipt_url(transfer.pk))
+    assert pdf.status_code == 200 and b"".join(pdf.streaming_content).startswith(b"%PDF")
+
+
+@pytest.mark.django_db
+def test_task_produces_again_a_ready_receipt_whose_file_is_gone(transfer, settings):
+    first = receipt_generate(transaction_id=transfer.pk)
+    text = (Path(settings.MEDIA_ROOT) / first.txt_path).read_bytes()
+    default_storage.delete(first.txt_path)
+    assert Receipt.objects.get(pk=transfer.pk).status == "ready"  # the row alone says nothing is wrong
+
+    receipt_generate_task(transfer.pk)
+    receipt = Receipt.objects.get(pk=transfer.pk)
+    assert receipt.status == "ready" and receipt.attempts == 2
+    assert media_files(settings) == [receipt.pdf_path, receipt.txt_path]
+    assert (Path(settings.MEDIA_ROOT) / receipt.txt_path).read_bytes() == text
+
+
+@pytest.mark.django_db
+def test_lost_receipt_with_broker_down_is_409_and_swept_later(transfer, pair, client_for, caplog,
+                                                              django_capture_on_commit_callbacks):
+    receipt = receipt_generate(transaction_id=transfer.pk)
+    default_storage.delete(receipt.pdf_path)
+    with (broker(DOWN_BROKER), caplog.at_level(logging.ERROR, logger="apps.transactions.services"),
+          django_capture_on_commit_callbacks(execute=True) as callbacks):
+        response = client_for(pair[0]).get(receipt_url(transfer.pk))
+    assert (response.status_code, response.json()) == (409, PENDING_BODY)
+    assert len(callbacks) == 1
+    assert any(f"receipt of transaction {transfer.pk}" in r.getMessage() for r in caplog.records)
+    assert Receipt.objects.get(pk=transfer.pk).status == "pending"
+
+    # The row is pending, so the sweep enqueues it once it has made no progress for long enough.
+    drain_receipt_ids()
+    assert receipts_sweep(older_than=timedelta(minutes=5)) == (0, 0)
+    Receipt.objects.filter(pk=transfer.pk).update(updated_at=receipt.updated_at - timedelta(hours=1))
+    assert receipts_sweep(older_than=timedelta(minutes=5)) == (1, 1)
+    assert drain_receipt_ids() == [transfer.pk]
+
+
+@pytest.mark.django_db
+def test_old_transaction_without_receipt_is_queued_by_its_download(transfer, pair, client_for, settings,
+                                                                   django_capture_on_commit_callbacks):
+    """Too old for the sweep window: the first download queues it, later ones do not."""
+    settings.RECEIPT_SWEEP_WINDOW_DAYS = 7
+    Transaction.objects.filter(pk=transfer.pk).update(created_at=transfer.created_at - timedelta(days=8))
+    drain_receipt_ids()
+    for user in (pair[0], pair[1]):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(user).get(receipt_url(transfer.pk))
+        assert (response.status_code, response.json()) == (409, PENDING_BODY)
+    assert drain_receipt_ids() == [transfer.pk]
+    assert Receipt.objects.get(pk=transfer.pk).status == "pending"
+    receipt_generate_task(transfer.pk)
+    assert client_for(pair[1]).get(receipt_url(transfer.pk)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_recent_transaction_without_receipt_is_left_to_the_queue(transfer, pair, client_for,
+                                                                 django_capture_on_commit_callbacks):
+    drain_receipt_ids()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client_for(pair[0]).get(receipt_url(transfer.pk))
+    assert (response.status_code, response.json()) == (409, PENDING_BODY)
+    assert callbacks == [] and drain_receipt_ids() == []
+    assert not Receipt.objects.filter(pk=transfer.pk).exists()
+
+
+@pytest.mark.django_db
+def test_sweep_looks_for_missing_receipts_only_within_the_window(make_user, settings):
+    settings.RECEIPT_SWEEP_WINDOW_DAYS = 7
+    user = make_user()
+    now = deposit_create(user_id=user.pk, amount=Decimal("1")).transaction.created_at
+    ages = {"ancient": timedelta(days=400), "outside": timedelta(days=8), "edge": timedelta(days=6),
+            "recent": timedelta(hours=1), "fresh": timedelta(0)}
+    txns = {}
+    for name, age in ages.items():  # oldest first, as ids grow with time
+        txns[name] = deposit_create(user_id=user.pk, amount=Decimal("2")).transaction
+        Transaction.objects.filter(pk=txns[name].pk).update(created_at=now - age)
+    others = Transaction.objects.exclude(pk__in=[t.pk for t in txns.values()])
+    others.update(created_at=now - timedelta(days=500))
+    # A lost receipt of an old transaction: pending rows are swept whatever the transaction's age.
+    Receipt.objects.create(transaction=txns["ancient"], status="pending")
+    Receipt.objects.filter(pk=txns["ancient"].pk).update(updated_at=now - timedelta(hours=1))
+
+    drain_receipt_ids()
+    assert receipts_sweep(older_than=timedelta(minutes=5)) == (3, 3)
+    assert drain_receipt_ids() == [txns["edge"].pk, txns["recent"].pk, txns["ancient"].pk]
+
+    call_command("sweep_receipts", "--older-than=60")  # the command uses the same window
+    assert sorted(drain_receipt_ids()) == sorted([txns["edge"].pk, txns["recent"].pk, txns["ancient"].pk])
+    call_command("sweep_receipts", "--older-than=60", "--window-days=9")
+    assert txns["outside"].pk in drain_receipt_ids()
+    # The limit caps a run; missing receipts come first, oldest first.
+    assert receipts_sweep(older_than=timedelta(minutes=5), limit=2) == (2, 2)
+    assert drain_receipt_ids() == [txns["edge"].pk, txns["recent"].pk]
+
+
+@pytest.mark.django_db
+def test_sweep_reads_a_bounded_id_range(make_user, settings):
+    """The missing-receipt query is a primary-key range starting at the window, not a table scan."""
+    settings.RECEIPT_SWEEP_WINDOW_DAYS = 7
+    user = make_user()
+    old = [deposit_create(user_id=user.pk, amount=Decimal("1")).transaction for _ in range(3)]
+    recent = deposit_create(user_id=user.pk, amount=Decimal("1")).transaction
+    Transaction.objects.filter(pk__in=[t.pk for t in old]).update(
+        created_at=recent.created_at - timedelta(days=30))
+    Transaction.objects.filter(pk=recent.pk).update(created_at=recent.created_at - timedelta(hours=1))
+    with CaptureQueriesContext(connection) as ctx:
+        receipts_sweep(older_than=timedelta(minutes=5))
+    missing_query = next(q["sql"] for q in ctx.captured_queries if "IS NULL" in q["sql"])
+    assert f">= {old[-1].pk + 1}" in missing_query
+
+
+@pytest.mark.parametrize("option", ["--window-days=0", "--limit=0", "--older-than=-1"])
+def test_sweep_command_rejects_bad_options(option):
+    with pytest.raises(CommandError):
+        call_command("sweep_receipts", option)
 
 
 # --- receipt state in the history ------------------------------------------

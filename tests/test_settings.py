@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,14 @@ def test_debug_allows_a_development_key():
     result = _load_settings(SECRET_KEY="", DEBUG="true")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("env", [{"RECEIPT_SWEEP_WINDOW_DAYS": "0"},
+                                 {"RECEIPT_SWEEP_WINDOW_DAYS": "1", "RECEIPT_SWEEP_AFTER": "86400"}])
+def test_start_up_fails_clearly_on_a_sweep_window_that_cannot_work(env):
+    result = _load_settings(SECRET_KEY="", DEBUG="true", **env)
+    assert result.returncode != 0
+    assert "RECEIPT_SWEEP_WINDOW_DAYS must be at least 1 day" in result.stderr
 
 
 def test_embedded_sqlite_serializes_writers():

@@ -1,10 +1,13 @@
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from apps.core.exceptions import ReceiptPending
+from apps.core.exceptions import ReceiptLost, ReceiptPending
 from apps.transactions.models import LedgerEntry, Receipt
 from apps.transactions.receipts import receipt_number
 
@@ -44,7 +47,11 @@ def receipt_file_get(*, user_id: int, transaction_id: int, fmt: str) -> ReceiptF
     """The receipt file of a transaction the user took part in.
 
     404 (as if it did not exist) for anyone but the sender and the receiver;
-    ``ReceiptPending`` (409) until the receipt is ready.
+    ``ReceiptPending`` (409) until the receipt is ready; ``ReceiptLost`` (the
+    same 409) when it has to be produced again: the row says ready but the
+    file is gone from storage, or there is no row and the transaction is
+    older than the sweep window. Reads only: ``services.receipt_download``
+    does the repair.
     """
     entry = get_object_or_404(
         LedgerEntry.objects.select_related("transaction__receipt")
@@ -52,10 +59,17 @@ def receipt_file_get(*, user_id: int, transaction_id: int, fmt: str) -> ReceiptF
               "transaction__receipt__pdf_path", "transaction__receipt__txt_path"),
         user_id=user_id, transaction_id=transaction_id,
     )
+    created_at = entry.transaction.created_at
     receipt = getattr(entry.transaction, "receipt", None)
-    if receipt is None or receipt.status != Receipt.Status.READY:
+    if receipt is None:
+        window = timedelta(days=settings.RECEIPT_SWEEP_WINDOW_DAYS)
+        raise ReceiptLost() if created_at < timezone.now() - window else ReceiptPending()
+    if receipt.status != Receipt.Status.READY:
         raise ReceiptPending()
     path = receipt.pdf_path if fmt == "pdf" else receipt.txt_path
-    number = receipt_number(transaction_id=transaction_id, created_at=entry.transaction.created_at)
-    return ReceiptFile(file=default_storage.open(path, "rb"), filename=f"{number}.{fmt}",
-                       content_type=RECEIPT_FORMATS[fmt])
+    try:
+        file = default_storage.open(path, "rb")
+    except FileNotFoundError as exc:
+        raise ReceiptLost() from exc
+    number = receipt_number(transaction_id=transaction_id, created_at=created_at)
+    return ReceiptFile(file=file, filename=f"{number}.{fmt}", content_type=RECEIPT_FORMATS[fmt])

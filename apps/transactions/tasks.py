@@ -42,4 +42,5 @@ def receipt_generate_task(self, transaction_id: int) -> None:
 
 @shared_task(acks_late=True)
 def receipts_sweep_task() -> None:
-    receipts_sweep(older_than=timedelta(seconds=settings.RECEIPT_SWEEP_AFTER))
+    receipts_sweep(older_than=timedelta(seconds=settings.RECEIPT_SWEEP_AFTER),
+                   window=timedelta(days=settings.RECEIPT_SWEEP_WINDOW_DAYS))

@@ -11,8 +11,9 @@ from apps.core.schema import ERROR_RESPONSES, error_response
 from apps.transactions.filters import HistoryFilter
 from apps.transactions.models import LedgerEntry
 from apps.transactions.schema import history_schema
-from apps.transactions.selectors import receipt_file_get, transaction_history
+from apps.transactions.selectors import transaction_history
 from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer
+from apps.transactions.services import receipt_download
 
 
 class FirstRendererNegotiation(BaseContentNegotiation):
@@ -49,7 +50,8 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         description="The PDF receipt (or `?format=txt` for the plain-text twin), for the "
                     "sender or the receiver only. Receipts are produced in the background "
                     "shortly after the transaction; until then the answer is 409 "
-                    "`receipt_pending`.",
+                    "`receipt_pending`. A receipt whose file has been lost from storage "
+                    "answers the same 409 while it is produced again.",
         parameters=[ReceiptQuerySerializer],
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The receipt."),
@@ -57,7 +59,8 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             400: error_response("Invalid query parameter.", "invalid_input", "unknown_field"),
             401: ERROR_RESPONSES[401],
             404: error_response("No such transaction of the caller.", "not_found"),
-            409: error_response("The receipt is not produced yet; retry shortly.", "receipt_pending"),
+            409: error_response("The receipt is not produced yet, or is being produced again; "
+                                "retry shortly.", "receipt_pending"),
         },
     )
     @action(detail=True, methods=["get"], url_path="receipt", pagination_class=None, filter_backends=[],
@@ -65,7 +68,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def receipt(self, request, id=None):
         query = ReceiptQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        found = receipt_file_get(user_id=request.user.id, transaction_id=int(id),
+        found = receipt_download(user_id=request.user.id, transaction_id=int(id),
                                  fmt=query.validated_data["format"])
         return FileResponse(found.file, as_attachment=True, filename=found.filename,
                             content_type=found.content_type)
