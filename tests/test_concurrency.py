@@ -11,18 +11,23 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db.models import Sum
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.transactions.models import Transaction
 from apps.wallets.models import Wallet
-from tests.conftest import access_token_for
+from tests.conftest import DEFAULT_PASSWORD, access_token_for
 from tests.http import post_json
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 TRANSFER = "/api/wallet/transfer/"
+REFRESH, REGISTER = "/api/auth/token/refresh/", "/api/auth/register/"
+User = get_user_model()
 
 
-def _race(url: str, requests: list[tuple[str, dict]]) -> list[tuple[int, dict]]:
+def _race(url: str, requests: list[tuple[str | None, dict]]) -> list[tuple[int, dict]]:
     """Fire all requests at once: every thread waits at a barrier, then posts."""
     barrier = threading.Barrier(len(requests))
 
@@ -98,3 +103,41 @@ def test_many_threads_both_directions_conserve_money(live_server, make_user):
         received = Transaction.objects.filter(receiver_id=user_id).aggregate(s=Sum("amount"))["s"]
         sent = Transaction.objects.filter(sender_id=user_id).aggregate(s=Sum("amount"))["s"]
         assert balance == (received or 0) - (sent or 0)
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_racing_refreshes_with_one_token_let_exactly_one_through(live_server, make_user, round_):
+    """A refresh token is single-use even when the same one is sent many times at once."""
+    user = make_user()
+    refresh = str(RefreshToken.for_user(user))
+    threads = 8
+
+    results = _race(live_server.url + REFRESH, [(None, {"refresh": refresh})] * threads)
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] + [401] * (threads - 1), results
+    winner = next(body for status, body in results if status == 200)
+    assert set(winner) == {"access", "refresh"}
+    refused = [body for status, body in results if status == 401]
+    # Each loser gets exactly what a late, sequential reuse of the token gets.
+    late = post_json(live_server.url + REFRESH, {"refresh": refresh})
+    assert late[0] == 401 and late[1]["code"] == "token_not_valid"
+    assert all(body == late[1] for body in refused), refused
+    # One token was used up and exactly one new one was issued.
+    assert BlacklistedToken.objects.filter(token__user=user).count() == 1
+    assert OutstandingToken.objects.filter(user=user).count() == 2
+    assert post_json(live_server.url + REFRESH, {"refresh": winner["refresh"]})[0] == 200
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_racing_registrations_differing_only_in_case_create_one_user(live_server, round_):
+    names = ["Carol", "carol", "CAROL", "cArOl"]
+
+    results = _race(live_server.url + REGISTER,
+                    [(None, {"username": name, "password": DEFAULT_PASSWORD}) for name in names])
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201, 400, 400, 400], results
+    assert all(body["code"] == "username_taken" for status, body in results if status == 400)
+    assert User.objects.filter(username__iexact="carol").count() == 1
+    assert Wallet.objects.filter(user__username__iexact="carol").count() == 1

@@ -1,6 +1,9 @@
 """Refresh tokens rotate and are blacklisted after use; logout revokes them."""
 import pytest
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import UntypedToken
 
+from apps.wallets.models import Wallet
 from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +19,10 @@ def login(api, username="alice"):
     response = api.post(TOKEN, {"username": username, "password": DEFAULT_PASSWORD}, format="json")
     assert response.status_code == 200
     return response.json()
+
+
+def jti_of(token: str) -> str:
+    return UntypedToken(token, verify=False)["jti"]
 
 
 def test_access_token_lifetime_is_configurable(settings):
@@ -93,3 +100,86 @@ def test_access_token_stays_valid_after_logout_until_expiry(api, alice):
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     assert api.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json").status_code == 204
     assert api.get("/api/users/me/").status_code == 200
+
+
+def test_refresh_for_a_deleted_user_is_401(api, make_user):
+    # Users with transactions can never be deleted (PROTECT); a fresh one can.
+    ghost = make_user(username="ghost")
+    tokens = login(api, "ghost")
+    Wallet.objects.filter(user=ghost).delete()
+    ghost.delete()
+
+    response = api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
+    assert response.status_code == 401
+    assert response.json() == {"code": "no_active_account",
+                               "message": "No active account found for the given token.",
+                               "details": None}
+
+
+def test_refresh_for_a_disabled_user_is_401_and_does_not_use_the_token(api, alice):
+    tokens = login(api)
+    alice.is_active = False
+    alice.save()
+
+    response = api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
+    assert response.status_code == 401
+    assert response.json()["code"] == "no_active_account"
+    assert not BlacklistedToken.objects.filter(token__jti=jti_of(tokens["refresh"])).exists()
+
+    alice.is_active = True
+    alice.save()
+    assert api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json").status_code == 200
+
+
+def test_refresh_blacklists_the_old_token_and_records_the_new_one(api, alice):
+    tokens = login(api)
+    response = api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
+    assert response.status_code == 200
+    new = response.json()["refresh"]
+    assert BlacklistedToken.objects.filter(token__jti=jti_of(tokens["refresh"])).exists()
+    assert OutstandingToken.objects.get(jti=jti_of(new)).user == alice
+    assert not BlacklistedToken.objects.filter(token__jti=jti_of(new)).exists()
+    # The new access token authenticates as the same user.
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert api.get("/api/users/me/").json()["id"] == alice.pk
+
+
+def test_refresh_token_the_server_has_no_record_of_is_refused(api, alice):
+    """Deleting a token's record (which also drops its blacklist entry) must not revive it."""
+    tokens = login(api)
+    assert api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json").status_code == 200
+    OutstandingToken.objects.filter(jti=jti_of(tokens["refresh"])).delete()
+    assert not BlacklistedToken.objects.filter(token__jti=jti_of(tokens["refresh"])).exists()
+
+    response = api.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+@pytest.mark.parametrize("body", [{"refresh": "not-a-token"}, {"refresh": 12}])
+def test_refresh_with_a_bad_token_is_401_with_the_usual_body(api, body):
+    response = api.post(REFRESH, body, format="json")
+    assert response.status_code == 401
+    assert response.json() == {"code": "token_not_valid", "message": "Token is invalid or expired",
+                               "details": None}
+
+
+@pytest.mark.parametrize("body", [{}, {"refresh": ""}, {"refresh": None}, [1]])
+def test_refresh_with_a_malformed_body_is_400(api, body):
+    response = api.post(REFRESH, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_input"
+
+
+def test_refresh_401_says_how_to_authenticate(api):
+    response = api.post(REFRESH, {"refresh": "not-a-token"}, format="json")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_logout_401_says_how_to_authenticate(api, alice):
+    tokens = login(api)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    response = api.post(LOGOUT, {"refresh": "not-a-token"}, format="json")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'

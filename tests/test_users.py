@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 
 from apps.wallets.models import Wallet
 
@@ -91,3 +92,45 @@ def test_invalid_token_is_401(api):
     response = api.get("/api/wallet/me/")
     assert response.status_code == 401
     assert response.data["code"] == "token_not_valid"
+
+
+@pytest.mark.parametrize("taken, wanted", [("alice", "Alice"), ("Bob", "bob"), ("carol", "CAROL")])
+def test_register_username_differing_only_in_case_is_taken(api, make_user, taken, wanted):
+    make_user(username=taken)
+    response = api.post("/api/auth/register/",
+                        {"username": wanted, "password": "correct-horse-9"}, format="json")
+    assert response.status_code == 400
+    assert response.data["code"] == "username_taken"
+    assert list(User.objects.filter(username__iexact=taken).values_list("username", flat=True)) == [taken]
+
+
+def test_register_keeps_the_case_it_was_given(api):
+    response = api.post("/api/auth/register/",
+                        {"username": "Alice.Smith", "password": "correct-horse-9"}, format="json")
+    assert response.status_code == 201
+    assert response.data["username"] == "Alice.Smith"
+    assert User.objects.get(pk=response.data["id"]).username == "Alice.Smith"
+
+
+def test_database_refuses_usernames_differing_only_in_case(db):
+    User.objects.create_user("dave", password="x")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user("DAVE", password="x")
+    assert User.objects.filter(username__iexact="dave").count() == 1
+
+
+@pytest.mark.parametrize("typed", ["Frank", "frank", "FRANK"])
+def test_login_ignores_the_case_of_the_username(api, make_user, typed):
+    frank = make_user(username="Frank")
+    response = api.post("/api/auth/token/",
+                        {"username": typed, "password": "a-long-enough-password-1"}, format="json")
+    assert response.status_code == 200
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {response.data['access']}")
+    assert api.get("/api/users/me/").data == {"id": frank.pk, "username": "Frank", "email": ""}
+
+
+def test_login_with_the_wrong_password_is_still_refused_in_any_case(api, make_user):
+    make_user(username="Grace")
+    response = api.post("/api/auth/token/", {"username": "grace", "password": "wrong"}, format="json")
+    assert response.status_code == 401
+    assert response.data["code"] == "no_active_account"

@@ -52,11 +52,22 @@ def _validation_response(exc: exceptions.ValidationError) -> Response:
     return Response(error_body(code, message, fields), status=status.HTTP_400_BAD_REQUEST)
 
 
+def _add_authenticate_header(response: Response, context) -> None:
+    """A 401 says how to authenticate, as DRF does for its own authentication errors."""
+    view, request = context.get("view"), context.get("request")
+    header = view.get_authenticate_header(request) if view and request else None
+    if header:
+        response["WWW-Authenticate"] = header
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.UnsupportedMediaType):
         exc = UnsupportedMediaType()  # a bad body like any other: 400 with a code
     if isinstance(exc, ApiError):
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+        response = Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+        if exc.status_code == status.HTTP_401_UNAUTHORIZED:
+            _add_authenticate_header(response, context)
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

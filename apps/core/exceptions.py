@@ -88,6 +88,16 @@ class RefreshTokenInvalid(ApiError):
     status_code = status.HTTP_401_UNAUTHORIZED
     code = "token_not_valid"
     message = "The refresh token is invalid, expired or already revoked."
+
+
+class TokenAccountInactive(ApiError):
+    """A valid refresh token whose account was disabled or no longer exists."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "no_active_account"
+    message = "No active account found for the given token."
+
+
 FIELD_ERROR_CODES = {InvalidAmount.code, "unknown_field"}
 
 

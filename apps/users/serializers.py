@@ -22,3 +22,14 @@ class UserOutputSerializer(serializers.Serializer):
 
 class LogoutInputSerializer(InputSerializer):
     refresh = serializers.CharField(max_length=4096, help_text="The refresh token to revoke.")
+
+
+class TokenRefreshInputSerializer(serializers.Serializer):
+    # Like simplejwt's TokenRefreshSerializer (unknown fields are ignored, as on the other token
+    # endpoints); the OpenAPI docs keep describing the endpoint with simplejwt's serializer.
+    refresh = serializers.CharField()
+
+
+class TokenPairOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()

@@ -19,8 +19,14 @@ from rest_framework_simplejwt.serializers import (
 from apps.core.schema import ERROR_RESPONSES, error_response
 from apps.core.throttling import AuthRateThrottle
 from apps.users.selectors import user_get
-from apps.users.serializers import LogoutInputSerializer, RegisterInputSerializer, UserOutputSerializer
-from apps.users.services import refresh_token_revoke, user_create
+from apps.users.serializers import (
+    LogoutInputSerializer,
+    RegisterInputSerializer,
+    TokenPairOutputSerializer,
+    TokenRefreshInputSerializer,
+    UserOutputSerializer,
+)
+from apps.users.services import refresh_token_revoke, refresh_token_rotate, user_create
 
 
 class RegisterView(APIView):
@@ -122,7 +128,15 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
     ],
 ))
 class TokenRefreshView(jwt_views.TokenRefreshView):
+    # simplejwt's view for its docs, open access and `WWW-Authenticate` header; the
+    # rotation itself is our service, so that a refresh token can be used only once.
     throttle_classes = [AuthRateThrottle]
+
+    def post(self, request, *args, **kwargs):
+        data = TokenRefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = refresh_token_rotate(token=data.validated_data["refresh"])
+        return Response(TokenPairOutputSerializer(tokens).data)
 
 
 @extend_schema_view(post=extend_schema(
