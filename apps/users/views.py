@@ -114,6 +114,8 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
     operation_id="auth_token_refresh_create",
     tags=["auth"],
     summary="Get a new access token with a refresh token",
+    description="Refresh tokens rotate: the answer carries a new refresh token, and the one sent "
+                "is revoked, so each refresh token works exactly once.",
     request=TokenRefreshSerializer,
     responses={
         200: TokenRefreshSerializer,
@@ -123,8 +125,8 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
     },
     examples=[
         OpenApiExample("Refresh token", request_only=True, value={"refresh": _REFRESH}),
-        OpenApiExample("New access token", response_only=True, status_codes=["200"],
-                       value={"access": _ACCESS}),
+        OpenApiExample("New token pair", response_only=True, status_codes=["200"],
+                       value={"access": _ACCESS, "refresh": _REFRESH}),
     ],
 ))
 class TokenRefreshView(jwt_views.TokenRefreshView):
