@@ -1,8 +1,13 @@
 """The Redis cache backend (throttle counters) against the real Redis server."""
+import time
+from decimal import Decimal
+
 import pytest
 from django.core.cache import cache
 
 from apps.core.cache import RedisCache
+from tests.conftest import access_token_for, balance_of
+from tests.http import post_json
 from tests.test_settings import _load_settings
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
@@ -43,4 +48,35 @@ def test_money_throttle_counts_in_redis(redis_cache, settings, make_user, client
     statuses = [client.post(TRANSFER, {"receiver_id": bob.pk, "amount": "1.00"}, format="json").status_code
                 for _ in range(3)]
     assert statuses == [201, 201, 429]
+    throttled = client.post(TRANSFER, {"receiver_id": bob.pk, "amount": "1.00"}, format="json")
+    assert throttled.json()["code"] == "throttled"
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    assert balance_of(alice) == Decimal("8.00")
     assert [key for key in redis_cache._cache.get_client().keys("*") if b"throttle_money" in key]
+
+
+def test_hit_counts_atomically_within_a_window(redis_cache):
+    assert redis_cache.hit("counter", 60)[0] == 1
+    count, resets_in = redis_cache.hit("counter", 60)
+    assert count == 2 and 0 < resets_in <= 60
+    redis_cache._cache.get_client().expire(redis_cache.make_and_validate_key("counter"), 1)
+    time.sleep(1.1)
+    assert redis_cache.hit("counter", 60)[0] == 1  # a new window
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_are_all_counted(redis_cache, settings, make_user, live_server):
+    """Threads racing through the Redis throttle: exactly the rate's worth get through."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings.THROTTLE_MONEY_RATE = "5/min"
+    alice, bob = make_user(balance="100.00"), make_user()
+    token = access_token_for(alice)
+
+    def send(_):
+        return post_json(live_server.url + TRANSFER, {"receiver_id": bob.pk, "amount": "1.00"}, token)[0]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(send, range(12)))
+    assert sorted(statuses) == [201] * 5 + [429] * 7
+    assert balance_of(alice) == Decimal("95.00")

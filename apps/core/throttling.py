@@ -5,12 +5,37 @@
 endpoints. Counters live in the default cache: with several processes use a
 shared cache (``CACHE_URL=redis://...``), else every process counts alone.
 Throttling is a brake on abuse and accidents, not a security boundary.
+
+With the Redis cache the count is a fixed window opened by the first request
+and counted atomically in one round trip (``apps.core.cache.RedisCache.hit``);
+DRF's own sliding window reads and rewrites a list of timestamps (two round
+trips, and racing requests can overwrite each other's). Other caches (the
+per-process default) keep DRF's sliding window.
 """
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 
-class MoneyRateThrottle(UserRateThrottle):
+class AtomicCounterMixin:
+    """``allow_request`` through the cache's atomic ``hit`` counter when it has one."""
+
+    def allow_request(self, request, view):
+        hit = getattr(self.cache, "hit", None)
+        if hit is None or self.rate is None:
+            return super().allow_request(request, view)
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        count, resets_in = hit(key, self.duration)
+        self.retry_after = resets_in
+        return count <= self.num_requests
+
+    def wait(self):
+        retry_after = getattr(self, "retry_after", None)
+        return retry_after if retry_after is not None else super().wait()
+
+
+class MoneyRateThrottle(AtomicCounterMixin, UserRateThrottle):
     """Per authenticated user, on transfers and deposits."""
 
     scope = "money"
@@ -19,7 +44,7 @@ class MoneyRateThrottle(UserRateThrottle):
         return settings.THROTTLE_MONEY_RATE or None
 
 
-class AuthRateThrottle(SimpleRateThrottle):
+class AuthRateThrottle(AtomicCounterMixin, SimpleRateThrottle):
     """Per client IP, on registration, token and logout endpoints (one shared bucket)."""
 
     scope = "auth"
