@@ -18,6 +18,7 @@ import http.client
 import json
 import os
 import platform
+import runpy
 import shutil
 import signal
 import subprocess
@@ -44,9 +45,10 @@ def parse_args(argv=None):
     parser.add_argument("--history-rows", default="10000,1000000")
     parser.add_argument("--history-samples", type=int, default=40)
     parser.add_argument("--profile-transfers", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
-    parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "gthread"))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers (default: config/gunicorn.py, (2 x cores) + 1)")
+    parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "sync"))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 1)))
     parser.add_argument("--worker-connections", type=int,
                         default=int(os.environ.get("BENCH_WORKER_CONNECTIONS", 1000)),
                         help="gthread: connections a worker holds at once (gunicorn's default 1000)")
@@ -62,6 +64,8 @@ def parse_args(argv=None):
     if args.quick:
         args.duration, args.warmup = min(args.duration, 3), min(args.warmup, 1)
         args.history_rows, args.history_samples, args.profile_transfers = "10000,100000", 15, 200
+    if args.workers is None:
+        args.workers = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))["workers"]
     args.clients = [int(c) for c in args.clients.split(",")]
     args.history_rows = [int(r) for r in args.history_rows.split(",")]
     return args
@@ -115,10 +119,12 @@ class Service:
         self.args, self.env, self.procs = args, {**os.environ, **env}, []
 
     def start(self, *, workers, worker_class, threads, receipts):
-        command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.args.port}",
-                   "--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads),
+        # The production configuration (config/gunicorn.py); the tuning mode overrides the workers.
+        command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi",
+                   "--bind", f"127.0.0.1:{self.args.port}", "--workers", str(workers),
+                   "--worker-class", worker_class, "--threads", str(threads),
                    "--worker-connections", str(self.args.worker_connections),
-                   "--backlog", "2048", "--log-level", "warning", "--keep-alive", "30"]
+                   "--log-level", "warning", "--keep-alive", "30"]
         self.procs.append(subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=True))
         if receipts:
             self.procs.append(subprocess.Popen(
@@ -332,8 +338,8 @@ def main(argv=None) -> int:
     cells, tuning = [], []
     try:
         if args.tune:
-            configs = [("sync", w, 1) for w in (2, 3, 4, 5)] + [("gthread", w, t) for w, t in
-                                                                 ((2, 4), (2, 8), (3, 4), (4, 2))]
+            configs = [("sync", w, 1) for w in (3, 4, 5, 6, 8)] + [("gthread", w, t) for w, t in
+                                                                    ((2, 4), (4, 2), (5, 1))]
             for worker_class, workers, threads in configs:
                 service.start(workers=workers, worker_class=worker_class, threads=threads, receipts=False)
                 wait_ready(args.port, users[0]["token"])

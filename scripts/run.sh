@@ -14,8 +14,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$PY" -m gunicorn config.wsgi --bind "$HOST:$PORT" --workers "${WEB_CONCURRENCY:-2}" \
-    --access-logfile - &
+GUNICORN_ACCESS_LOG=${GUNICORN_ACCESS_LOG:--} \
+    "$PY" -m gunicorn -c config/gunicorn.py config.wsgi --bind "$HOST:$PORT" &
 pids="$pids $!"
 
 # Background work: the receipt worker and the periodic sweep (Celery beat).
