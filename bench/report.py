@@ -52,6 +52,20 @@ def main_table(cells: list[dict]) -> str:
                            "load generator CPU (of one core)"], rows)
 
 
+CPU_COLUMNS = ("service", "PostgreSQL", "Redis", "load generator", "Celery worker", "other")
+
+
+def cpu_table(cells: list[dict]) -> str:
+    """Where the machine's CPU went, per successful transfer, by process group."""
+    order = ("ceiling", "spread", "hot")
+    rows = []
+    for cell in sorted(cells, key=lambda c: (order.index(c["scenario"]), c["clients"])):
+        spent = cell.get("cpu_ms_per_op") or {}
+        rows.append([cell["scenario"], cell["clients"],
+                     *[f"{spent.get(name, 0.0):.2f}" for name in CPU_COLUMNS], f"{sum(spent.values()):.2f}"])
+    return markdown_table(["scenario", "clients", *CPU_COLUMNS, "total"], rows)
+
+
 def history_table(history: list[dict]) -> str:
     smallest = min(r["rows"] for r in history)
     base = {row["page"]: row["median_ms"] for row in history if row["rows"] == smallest}
@@ -106,7 +120,7 @@ def targets(cells, history, sql, ledger) -> list[tuple[str, str, bool]]:
     return found
 
 
-def render(*, meta, cells, history, sql, ledger, profile) -> tuple[str, list[str]]:
+def render(*, meta, cells, history, sql, ledger, profile, drain=None) -> tuple[str, list[str]]:
     checks = targets(cells, history, sql, ledger)
     failures = [name for name, _, ok in checks if not ok]
     v = meta["versions"]
@@ -120,17 +134,28 @@ def render(*, meta, cells, history, sql, ledger, profile) -> tuple[str, list[str
         f"- Date: {meta['date']}" + (" — **quick smoke run, not representative**" if meta["quick"] else ""),
         f"- Machine: {meta['cores']} cores ({meta['cpu_model']}), {meta['platform']}",
         "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
-        f"- Service: gunicorn `config.wsgi`, {meta['gunicorn']}, `DEBUG=false`, persistent database "
-        "connections (`CONN_MAX_AGE=600`), throttle rates set far above reach; receipts "
-        + ("**on**: each transfer enqueues a receipt on commit, one real Celery worker on Redis "
-          "renders it and competes for the same cores" if meta["receipts"] else "off (no Celery worker)")
-        + ".",
-        "- Load: `bench/loadgen.py`, a separate process (asyncio + aiohttp + uvloop), closed loop, one "
-        "keep-alive connection per client. It runs on the same cores as the service and PostgreSQL; "
-        "its own CPU use is in the table.",
-        "- `ceiling`: `bench/ceiling.py` replays the exact statements of one real transfer "
-        "(captured in-process with `CaptureQueriesContext` and an `execute_wrapper`) straight against "
-        "PostgreSQL with psycopg2, one connection per client (threads over 2 processes).",
+        f"- Service: gunicorn `config.wsgi` with the production settings of `config/gunicorn.py` "
+        f"({meta['gunicorn']}), `DEBUG=false`, persistent database connections (`CONN_MAX_AGE=600`, "
+        "health-checked), Redis for the cache and the broker, throttle rates set far above reach. "
+        "Behind a TLS-terminating proxy in production: requests carry `X-Forwarded-Proto: https`, "
+        "so the HTTPS redirect and HSTS stay on.",
+        "- Receipts: every transfer enqueues its receipt task on commit (the publish to Redis is part "
+        "of each request). "
+        + ("One Celery worker renders them during the cells, on the same cores."
+           if meta["receipts"] else
+           "The worker runs on other machines in production; here it is started after the cells, "
+           "alone, to measure how fast it drains the queue (below)."),
+        "- Load: `bench/loadgen.py`, a separate process: closed-loop clients speaking minimal HTTP/1.1 "
+        "over asyncio streams (uvloop), reconnecting whenever the server closes (sync workers close "
+        "after each response; the reconnect is inside the latency). It shares the cores with the "
+        "service and PostgreSQL; its CPU is in the tables.",
+        "- `ceiling`: the exact statements of one real transfer (captured in-process with "
+        "`CaptureQueriesContext` and an `execute_wrapper`) replayed straight against PostgreSQL by "
+        + ("`pgbench` (PostgreSQL's C client, prepared statements), "
+           if cells and next((c for c in cells if c["scenario"] == "ceiling"), {}).get("driver") == "pgbench"
+           else "a psycopg2 replay (pgbench was not found; this underestimates the ceiling), ")
+        + "one connection per client: random sender and receiver, random amount, `now()`, the new "
+        "transaction id read back.",
         f"- Each cell: {meta['warmup']:g} s warm-up, then {meta['duration']:g} s measured. "
         f"Whole run: {meta['elapsed_s']:.0f} s.",
         "",
@@ -142,6 +167,16 @@ def render(*, meta, cells, history, sql, ledger, profile) -> tuple[str, list[str
         "",
         main_table(cells),
         "",
+        "CPU per successful transfer, in ms, by process (the whole machine's CPU time during the "
+        "measured window divided by the transfers in it; 2 cores give 2,000 ms a second):",
+        "",
+        cpu_table(cells),
+        "",
+        *(["## Receipts", "",
+            f"After the cells, one Celery worker (concurrency 1, alone on the machine) rendered "
+            f"{drain['per_s']:.1f} receipts a second from the {drain['queued']:,} queued, "
+            f"{drain['cpu_ms_per_receipt']:.1f} ms of CPU each (PDF and text, written to storage, "
+            f"row updated).", ""] if drain else []),
         "## History pages",
         "",
         "`GET /api/transactions/` (20 rows a page) for a user with each history size; the deep page starts "
@@ -153,7 +188,9 @@ def render(*, meta, cells, history, sql, ledger, profile) -> tuple[str, list[str
         "## SQL per transfer",
         "",
         f"A transfer without an idempotency key runs **{sql['count']}** statements, authentication included "
-        "(transaction control excluded), measured through the Django test client:",
+        "(transaction control excluded), measured through the Django test client. On top of these, "
+        "each request's first database use runs Django's connection health check (`SELECT 1`, "
+        "`CONN_HEALTH_CHECKS`, settable by the environment), and BEGIN and COMMIT are round trips too:",
         "",
         "```sql",
         *[s for s in sql["executed"]],

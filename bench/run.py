@@ -53,8 +53,10 @@ def parse_args(argv=None):
                         default=int(os.environ.get("BENCH_WORKER_CONNECTIONS", 1000)),
                         help="gthread: connections a worker holds at once (gunicorn's default 1000)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8765)))
-    parser.add_argument("--receipts", choices=["auto", "on", "off"], default="auto",
-                        help="start a real Celery worker when the project has one (auto)")
+    parser.add_argument("--receipt-worker", choices=["after", "during"], default="after",
+                        help="run the Celery receipt worker after the transfer cells, measuring how fast "
+                             "it drains the queue (default), or during them, on the same cores")
+    parser.add_argument("--drain-seconds", type=float, default=10)
     parser.add_argument("--quick", action="store_true", help="smoke run: short cells, small histories")
     parser.add_argument("--tune", action="store_true",
                         help="only compare gunicorn configurations on spread (no BENCHMARKS.md)")
@@ -118,6 +120,12 @@ class Service:
     def __init__(self, args, env):
         self.args, self.env, self.procs = args, {**os.environ, **env}, []
 
+    def start_receipt_worker(self):
+        self.procs.append(subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "WARNING",
+             "--concurrency", "1", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=self.env, start_new_session=True))
+
     def start(self, *, workers, worker_class, threads, receipts):
         # The production configuration (config/gunicorn.py); the tuning mode overrides the workers.
         command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi",
@@ -127,15 +135,12 @@ class Service:
                    "--log-level", "warning", "--keep-alive", "30"]
         self.procs.append(subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=True))
         if receipts:
-            self.procs.append(subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel", "WARNING",
-                 "--concurrency", "1", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-                cwd=ROOT, env=self.env, start_new_session=True))
+            self.start_receipt_worker()
 
     def stop(self):
-        for proc in self.procs:
+        for proc in self.procs:  # the main processes only: gunicorn and Celery shut down gracefully
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+                proc.send_signal(signal.SIGTERM)
         for proc in self.procs:
             try:
                 proc.wait(timeout=20)
@@ -177,19 +182,54 @@ def cpu_busy_sample() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+CPU_GROUPS = (("gunicorn", "service"), ("postgres", "PostgreSQL"), ("bench.loadgen", "load generator"),
+              ("pgbench", "load generator"), ("bench.ceiling", "load generator"), ("redis-server", "Redis"),
+              ("celery", "Celery worker"))
+
+
+def cpu_by_process() -> dict[str, int]:
+    """CPU ticks used so far by each group of processes (the service, PostgreSQL, ...)."""
+    ticks: dict[str, int] = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                stat = handle.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        group = next((label for marker, label in CPU_GROUPS if marker in command or marker in name), "other")
+        ticks[group] = ticks.get(group, 0) + int(fields[11]) + int(fields[12])
+    return ticks
+
+
 def run_cell(module: str, plan_path: Path, extra: list[str], args, tmp: Path) -> dict:
     out = tmp / f"{module}-{time.time_ns()}.json"
     command = [sys.executable, "-m", f"bench.{module}", "--plan", str(plan_path),
                "--warmup", str(args.warmup), "--duration", str(args.duration), "--out", str(out), *extra]
     proc = subprocess.Popen(command, cwd=ROOT)
+    # Sample CPU strictly inside the load's measured window: the load generator (and
+    # pgbench's connections) exit when it ends, and a process that has exited takes its
+    # CPU ticks with it.
+    sampled = max(0.5, args.duration - 1.0)
     time.sleep(args.warmup + 0.6)
     busy0, total0 = cpu_busy_sample()
-    time.sleep(max(0.0, args.duration - 0.2))
+    groups0 = cpu_by_process()
+    time.sleep(sampled)
     busy1, total1 = cpu_busy_sample()
+    groups1 = cpu_by_process()
     if proc.wait() != 0:
         raise RuntimeError(f"{module} failed")
     result = json.loads(out.read_text())
     result["machine_cpu"] = (busy1 - busy0) / max(1, total1 - total0)
+    ops = max(1.0, result["per_s"] * sampled)
+    hertz = os.sysconf("SC_CLK_TCK")
+    result["cpu_ms_per_op"] = {group: (groups1.get(group, 0) - groups0.get(group, 0)) / hertz * 1000 / ops
+                               for group in sorted(set(groups0) | set(groups1))}
     return result
 
 
@@ -269,8 +309,38 @@ def check_ledger() -> dict:
     return result
 
 
-def has_celery() -> bool:
-    return (ROOT / "config" / "celery.py").exists()
+def redis_flush(url: str) -> int:
+    """Empty the benchmark's Redis database (its broker queue and rate counters); return the queue length."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    queued = client.llen("celery")
+    client.flushdb()
+    return queued
+
+
+def measure_receipt_drain(service: Service, seconds: float) -> dict:
+    """Start one Celery worker (concurrency 1) on the queued receipts; count what it renders."""
+    from apps.transactions.models import Receipt
+
+    def ready() -> int:
+        return Receipt.objects.filter(status=Receipt.Status.READY).count()
+
+    import redis
+
+    queued = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"]).llen("celery")
+    service.start_receipt_worker()
+    before, deadline = ready(), time.time() + 60
+    while ready() == before and time.time() < deadline:  # wait for the worker to start
+        time.sleep(0.2)
+    first, groups0 = ready(), cpu_by_process()
+    time.sleep(seconds)
+    rendered, groups1 = ready() - first, cpu_by_process()
+    service.stop()
+    ticks = groups1.get("Celery worker", 0) - groups0.get("Celery worker", 0)
+    cpu_ms = ticks / os.sysconf("SC_CLK_TCK") * 1000
+    return {"queued": queued, "per_s": rendered / seconds, "seconds": seconds,
+            "cpu_ms_per_receipt": cpu_ms / max(1, rendered)}
 
 
 def main(argv=None) -> int:
@@ -280,10 +350,11 @@ def main(argv=None) -> int:
     from bench import seed
 
     env = configure_environment(seed.random_secret())
-    receipts = {"auto": has_celery(), "on": True, "off": False}[args.receipts]
+    receipts = args.receipt_worker == "during"
     started = time.time()
     log(f"fresh database {DB_NAME}")
     fresh_database()
+    redis_flush(env["CELERY_BROKER_URL"])
 
     import django
 
@@ -371,9 +442,17 @@ def main(argv=None) -> int:
                     f"cpu {result['machine_cpu']:.0%}")
         log("history pages")
         history = measure_history(args.port, owners, args.history_samples)
+        service.stop()
+        drain = None
+        if args.receipt_worker == "after" and args.drain_seconds > 0:
+            log(f"receipts: one Celery worker drains the queue for {args.drain_seconds:g} s")
+            drain = measure_receipt_drain(service, args.drain_seconds)
+            log(f"  {drain['per_s']:.1f} receipts/s, {drain['cpu_ms_per_receipt']:.1f} ms CPU each "
+                f"({drain['queued']:,} were queued)")
     finally:
         service.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+        redis_flush(env["CELERY_BROKER_URL"])
 
     log("ledger check")
     ledger = check_ledger()
@@ -392,7 +471,7 @@ def main(argv=None) -> int:
         "elapsed_s": time.time() - started,
     }
     text, failures = render(meta=meta, cells=cells, history=history, sql=sql, ledger=ledger,
-                            profile=profile)
+                            profile=profile, drain=drain)
     print(text)
     Path(args.output).write_text(text)
     log(f"wrote {args.output} in {meta['elapsed_s']:.0f} s")
