@@ -7,15 +7,19 @@ Every error body has the same shape::
 ``code`` is stable and machine-readable; ``details`` carries per-field errors
 (``{"field": [{"code": ..., "message": ...}]}``) for validation failures.
 """
+import logging
+
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.core.exceptions import FIELD_ERROR_CODES, ApiError, UnsupportedMediaType
+from apps.core.exceptions import FIELD_ERROR_CODES, ApiError, DatabaseUnavailable, UnsupportedMediaType
 
 GENERIC_VALIDATION_CODE = "invalid_input"
+logger = logging.getLogger(__name__)
 
 
 def error_body(code: str, message: str, details=None) -> dict:
@@ -63,10 +67,17 @@ def _add_authenticate_header(response: Response, context) -> None:
 def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.UnsupportedMediaType):
         exc = UnsupportedMediaType()  # a bad body like any other: 400 with a code
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # Connection lost, server restarting, deadlock: transient. Django discards the
+        # broken connection at the end of this request; the next one reconnects.
+        logger.error("Database error answered with 503: %s", exc)
+        exc = DatabaseUnavailable()
     if isinstance(exc, ApiError):
         response = Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
         if exc.status_code == status.HTTP_401_UNAUTHORIZED:
             _add_authenticate_header(response, context)
+        if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+            response["Retry-After"] = "1"
         return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

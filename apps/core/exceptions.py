@@ -101,6 +101,15 @@ class TokenAccountInactive(ApiError):
 FIELD_ERROR_CODES = {InvalidAmount.code, "unknown_field"}
 
 
+class DatabaseUnavailable(ApiError):
+    """A transient database failure (connection lost, server restarting): retrying is safe."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "database_unavailable"
+    message = ("The database could not complete the request. Retry shortly; when moving money, "
+               "retry with the same Idempotency-Key so the request is applied at most once.")
+
+
 class ReceiptPending(ApiError):
     status_code = status.HTTP_409_CONFLICT
     code = "receipt_pending"
