@@ -49,3 +49,40 @@ def test_ceiling_binds_captured_parameters_by_role():
     template = [{"role": "sender_user"}, {"const": True},
                 {"list": [{"role": "transaction_id"}, {"role": "transaction_id"}]}]
     assert _bind(template, {"sender_user": 5, "transaction_id": 9}) == [5, True, [9, 9]]
+
+
+def test_pgbench_script_substitutes_each_parameter_by_its_role():
+    from bench.ceiling import pgbench_script
+
+    statements = [
+        {"sql": 'SELECT "id" FROM "wallets_wallet" WHERE "user_id" IN (%s, %s) FOR NO KEY UPDATE',
+         "params": [{"role": "sender_user"}, {"role": "receiver_user"}]},
+        {"sql": 'UPDATE "wallets_wallet" SET "balance" = CASE "user_id" WHEN %s THEN %s WHEN %s THEN %s END',
+         "params": [{"role": "sender_user"}, {"role": "debit"}, {"role": "receiver_user"},
+                    {"role": "amount"}]},
+        {"sql": 'INSERT INTO "transactions_transaction" ("kind", "created_at") '
+                'VALUES (%s, %s) RETURNING "id"',
+         "params": [{"const": "it's"}, {"role": "now"}]},
+        {"sql": 'INSERT INTO "transactions_ledgerentry" ("transaction_id", "counterparty_id") '
+                'VALUES (%s, %s)',
+         "params": [{"role": "transaction_id"}, {"const": None}]},
+    ]
+    lines = pgbench_script(statements, user_ids=[3, 1, 2]).splitlines()
+    assert lines[:2] == ["\\set sender_user random(1, 3)", "\\set receiver_user random(1, 2)"]
+    assert lines[4] == "BEGIN;" and lines[-1] == "COMMIT;"
+    assert lines[5].endswith("IN (:sender_user, :receiver_user) FOR NO KEY UPDATE;")
+    assert "WHEN :sender_user THEN (0 - :cents::numeric / 100) WHEN :receiver_user THEN " \
+           "(:cents::numeric / 100) END;" in lines[6]
+    assert lines[7].endswith("VALUES ('it''s', now()) RETURNING \"id\" \\gset txn_")
+    assert lines[8].endswith("VALUES (:txn_id, NULL);")
+
+
+def test_pgbench_script_refuses_what_it_cannot_replay():
+    from bench.ceiling import pgbench_script
+
+    with pytest.raises(ValueError, match="contiguous"):
+        pgbench_script([], user_ids=[1, 3])
+    with pytest.raises(ValueError, match="sender_balance"):
+        pgbench_script([{"sql": "SELECT %s", "params": [{"role": "sender_balance"}]}], user_ids=[1, 2])
+    with pytest.raises(ValueError, match="placeholders"):
+        pgbench_script([{"sql": "SELECT %s, %s", "params": [{"role": "amount"}]}], user_ids=[1, 2])

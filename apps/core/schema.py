@@ -30,4 +30,7 @@ ERROR_RESPONSES = {
     404: error_response("Not found.", "not_found"),
     429: error_response("Too many requests; retry after the number of seconds in Retry-After.",
                         "throttled"),
+    503: error_response("The database could not complete the request; retry after Retry-After "
+                        "seconds (with the same Idempotency-Key when moving money).",
+                        "database_unavailable"),
 }

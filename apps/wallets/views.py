@@ -45,6 +45,7 @@ IDEMPOTENCY_RESPONSES = {
     422: error_response("The Idempotency-Key was already used with a different request.",
                         "idempotency_key_reused"),
     429: ERROR_RESPONSES[429],
+    503: ERROR_RESPONSES[503],
 }
 
 
