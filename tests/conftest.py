@@ -43,6 +43,18 @@ def make_user(db):
 
 
 @pytest.fixture
+def alice(make_user):
+    """A user holding 100.00 (modules needing other balances define their own)."""
+    return make_user(username="alice", balance="100.00")
+
+
+@pytest.fixture
+def bob(make_user):
+    """A user with an empty wallet."""
+    return make_user(username="bob")
+
+
+@pytest.fixture
 def api():
     return APIClient()
 

@@ -24,16 +24,6 @@ def post(client, url, body, key=None):
     return client.post(url, body, format="json", **headers)
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user(username="alice", balance="100.00")
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user(username="bob")
-
-
 @pytest.mark.django_db
 class TestReplay:
     def test_same_key_same_body_replays_without_second_transfer(self, alice, bob, client_for):

@@ -12,16 +12,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/wallet/transfer/"
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user(username="alice", balance="100.00")
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user(username="bob")
-
-
 def test_transfer_moves_money_and_logs_it(alice, bob, client_for):
     response = client_for(alice).post(URL, {"receiver_id": bob.pk, "amount": "30.25"}, format="json")
 

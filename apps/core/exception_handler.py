@@ -76,8 +76,8 @@ def api_exception_handler(exc, context):
         response = Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
         if exc.status_code == status.HTTP_401_UNAUTHORIZED:
             _add_authenticate_header(response, context)
-        if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
-            response["Retry-After"] = "1"
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
         return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

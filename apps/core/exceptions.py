@@ -10,6 +10,7 @@ class ApiError(Exception):
     status_code = status.HTTP_400_BAD_REQUEST
     code = "bad_request"
     message = "The request could not be processed."
+    retry_after: int | None = None  # seconds, sent as the Retry-After header
 
     def __init__(self, message: str | None = None, *, details: dict | None = None):
         self.message = message or self.message
@@ -106,6 +107,7 @@ class DatabaseUnavailable(ApiError):
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     code = "database_unavailable"
+    retry_after = 1
     message = ("The database could not complete the request. Retry shortly; when moving money, "
                "retry with the same Idempotency-Key so the request is applied at most once.")
 

@@ -128,10 +128,9 @@ def receipt_rebuild(*, transaction_id: int) -> bool:
     call that makes the change enqueues, so a client polling the download
     does not flood the queue. If the publish fails the row is ``pending`` and
     the sweep enqueues it after ``RECEIPT_SWEEP_AFTER``, whatever its age.
-    Returns whether this call queued it.
+    The transaction must exist (the download found it). Returns whether this
+    call queued it.
     """
-    if not Transaction.objects.filter(pk=transaction_id).exists():
-        return False
     with transaction.atomic():
         _, created = Receipt.objects.get_or_create(transaction_id=transaction_id,
                                                    defaults={"last_error": RECEIPT_LOST_ERROR})

@@ -42,5 +42,4 @@ def receipt_generate_task(self, transaction_id: int) -> None:
 
 @shared_task(acks_late=True)
 def receipts_sweep_task() -> None:
-    receipts_sweep(older_than=timedelta(seconds=settings.RECEIPT_SWEEP_AFTER),
-                   window=timedelta(days=settings.RECEIPT_SWEEP_WINDOW_DAYS))
+    receipts_sweep(older_than=timedelta(seconds=settings.RECEIPT_SWEEP_AFTER))

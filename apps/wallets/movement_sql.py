@@ -63,7 +63,7 @@ def balances_apply(deltas: dict[int, Decimal], *, now: dt.datetime) -> None:
 
 def movement_insert(*, kind: str, sender_id: int | None, receiver_id: int, amount: Decimal,
                     now: dt.datetime) -> Transaction:
-    """Insert the transaction and one ledger entry per party; return the (unsaved-state) row."""
+    """Insert the transaction and one ledger entry per party; return the row as saved (no re-read)."""
     with connection.cursor() as cursor:
         cursor.execute(_transaction_sql(),
                        [str(kind), sender_id, receiver_id, amount,

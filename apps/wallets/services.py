@@ -46,10 +46,10 @@ def _credit_check(wallet: Wallet, amount: Decimal) -> Decimal:
     return new_balance
 
 
-def _record(*, kind: str, sender_id: int | None, receiver_id: int, amount: Decimal,
-            deltas: dict[int, Decimal]) -> Transaction:
-    """Apply the balance deltas and write the movement to the log (wallets already locked)."""
+def _record(*, kind: str, sender_id: int | None, receiver_id: int, amount: Decimal) -> Transaction:
+    """Move the balances and write the movement to the log (wallets already locked)."""
     now = timezone.now()
+    deltas = {receiver_id: amount} if sender_id is None else {sender_id: -amount, receiver_id: amount}
     movement_sql.balances_apply(deltas, now=now)
     txn = movement_sql.movement_insert(kind=kind, sender_id=sender_id, receiver_id=receiver_id,
                                        amount=amount, now=now)
@@ -80,7 +80,7 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal) -> Mov
             raise InsufficientFunds()
         _credit_check(receiver, amount)
         txn = _record(kind=Transaction.Kind.TRANSFER, sender_id=sender_id, receiver_id=receiver_id,
-                      amount=amount, deltas={sender_id: -amount, receiver_id: amount})
+                      amount=amount)
     return MovementResult(transaction=txn, balance=sender.balance - amount)
 
 
@@ -91,6 +91,5 @@ def deposit_create(*, user_id: int, amount: Decimal) -> MovementResult:
         if wallet is None:
             raise ReceiverNotFound()
         new_balance = _credit_check(wallet, amount)
-        txn = _record(kind=Transaction.Kind.DEPOSIT, sender_id=None, receiver_id=user_id,
-                      amount=amount, deltas={user_id: amount})
+        txn = _record(kind=Transaction.Kind.DEPOSIT, sender_id=None, receiver_id=user_id, amount=amount)
     return MovementResult(transaction=txn, balance=new_balance)
