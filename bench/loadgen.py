@@ -1,7 +1,8 @@
 """The HTTP load generator: a separate process, a fixed number of closed-loop clients.
 
 Each client owns one connection and speaks minimal HTTP/1.1 over asyncio
-streams (uvloop when installed): it writes a transfer request, reads the
+streams (uvloop when installed): it writes a transfer request (or, for
+the ``read`` reference, ``GET /api/wallet/me/``), reads the
 status line, headers and ``Content-Length`` body, and sends the next one,
 reconnecting whenever the server closes the connection (gunicorn's sync
 workers close after every response; the reconnect is part of the latency).
@@ -25,6 +26,7 @@ from urllib.parse import urlsplit
 from bench.stats import summarize
 
 PATH = "/api/wallet/transfer/"
+READ_PATH = "/api/wallet/me/"  # the lightest authenticated request: JWT and one query
 
 
 class HttpConnection:
@@ -62,6 +64,11 @@ def transfer_request(host: str, token: str, body: bytes) -> bytes:
             f"X-Forwarded-Proto: https\r\n\r\n").encode() + body
 
 
+def read_request(host: str, token: str) -> bytes:
+    return (f"GET {READ_PATH} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+            f"X-Forwarded-Proto: https\r\n\r\n").encode()
+
+
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -91,14 +98,17 @@ async def client(index: int, args, plan: dict, t_start: float, t_end: float, out
         if time.perf_counter() >= t_end:
             connection.close()
             return
-        sender, receiver = pick_pair(args.scenario, users, plan["hot"], rng)
-        body = json.dumps({"receiver_id": receiver["id"], "amount": amount(rng)}).encode()
-        raw = transfer_request(url.netloc, sender["token"], body)
+        if args.scenario == "read":
+            raw, expected = read_request(url.netloc, rng.choice(users)["token"]), 200
+        else:
+            sender, receiver = pick_pair(args.scenario, users, plan["hot"], rng)
+            body = json.dumps({"receiver_id": receiver["id"], "amount": amount(rng)}).encode()
+            raw, expected = transfer_request(url.netloc, sender["token"], body), 201
         began = time.perf_counter()
         key = None
         try:
             status, answer = await connection.request(raw)
-            if status != 201:
+            if status != expected:
                 key = str(status)
                 if status == 400:
                     try:
@@ -143,7 +153,7 @@ async def run(args) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plan", required=True)
-    parser.add_argument("--scenario", choices=["spread", "hot"], required=True)
+    parser.add_argument("--scenario", choices=["spread", "hot", "read"], required=True)
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--duration", type=float, default=10)

@@ -348,6 +348,7 @@ def main(argv=None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
     from bench import seed
+    from bench.report import SCENARIOS
 
     env = configure_environment(seed.random_secret())
     receipts = args.receipt_worker == "during"
@@ -430,7 +431,7 @@ def main(argv=None) -> int:
                       receipts=receipts)
         wait_ready(args.port, users[0]["token"])
         for clients in args.clients:
-            for scenario in ("ceiling", "spread", "hot"):
+            for scenario in SCENARIOS:
                 if scenario == "ceiling":
                     result = run_cell("ceiling", sql_plan, ["--clients", str(clients)], args, tmp)
                 else:

@@ -4,6 +4,7 @@ import math
 import pytest
 
 from bench.ceiling import _bind
+from bench.report import main_table, targets
 from bench.stats import markdown_table, median, percentile, summarize
 
 
@@ -86,3 +87,25 @@ def test_pgbench_script_refuses_what_it_cannot_replay():
         pgbench_script([{"sql": "SELECT %s", "params": [{"role": "sender_balance"}]}], user_ids=[1, 2])
     with pytest.raises(ValueError, match="placeholders"):
         pgbench_script([{"sql": "SELECT %s, %s", "params": [{"role": "amount"}]}], user_ids=[1, 2])
+
+
+def _cell(scenario, clients, per_s, errors=None):
+    return {"scenario": scenario, "clients": clients, "per_s": per_s, "p50_ms": 1.0, "p95_ms": 2.0,
+            "p99_ms": 3.0, "errors": errors or {}, "seconds": 10, "client_cpu_s": 1.0,
+            "machine_cpu": 0.99}
+
+
+def test_report_lists_the_read_reference_after_the_transfers_with_its_ratio():
+    cells = [_cell("read", 32, 800), _cell("spread", 32, 300), _cell("ceiling", 32, 4000)]
+    lines = main_table(cells).splitlines()[2:]  # after the header and the alignment row
+    assert [line.split("|")[1].strip() for line in lines] == ["ceiling", "spread", "read"]
+    assert "| 20.0% |" in lines[2]
+
+
+def test_an_error_in_the_read_reference_fails_the_error_target():
+    ledger = {"balances": 1, "deposits": 1, "negative": 0, "mismatched_wallets": 0, "ok": True}
+    cells = [_cell("ceiling", 32, 4000), _cell("spread", 32, 700),
+             _cell("read", 32, 800, errors={"500": 3})]
+    found = {name: ok for name, _, ok in targets(cells, [], {"count": 4}, ledger)}
+    assert found["No errors other than `insufficient_funds` in any scenario"] is False
+    assert found["`spread` at 32 clients ≥ 15% of `ceiling`"] is True
