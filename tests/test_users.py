@@ -134,3 +134,13 @@ def test_login_with_the_wrong_password_is_still_refused_in_any_case(api, make_us
     response = api.post("/api/auth/token/", {"username": "grace", "password": "wrong"}, format="json")
     assert response.status_code == 401
     assert response.data["code"] == "no_active_account"
+
+
+def test_register_with_an_email_longer_than_the_column_is_a_400(api):
+    email = "a" * 300 + "@example.com"  # valid in form, longer than the 254-character column
+    response = api.post("/api/auth/register/",
+                        {"username": "dave", "password": "correct-horse-9", "email": email}, format="json")
+    assert response.status_code == 400, response.content
+    assert response.data["code"] == "invalid_input"
+    assert "email" in response.data["details"]
+    assert not User.objects.filter(username="dave").exists()

@@ -10,7 +10,8 @@ class RegisterInputSerializer(InputSerializer):
     )
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False,
                                      style={"input_type": "password"})
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    # Bounded like the column (254, RFC 5321's limit): a longer address is a 400, not a database error.
+    email = serializers.EmailField(required=False, allow_blank=True, default="", max_length=254)
 
 
 class UserOutputSerializer(serializers.Serializer):
