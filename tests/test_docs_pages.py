@@ -40,3 +40,11 @@ def test_whitenoise_serves_collected_assets_without_debug(settings, tmp_path):
         assert b"".join(response.streaming_content)
     assert client.get("/static/admin/css/base.css").status_code == 200
     assert client.get("/static/no-such-file.js").status_code == 404
+
+
+@pytest.mark.parametrize("path", DOCS_PAGES)
+def test_options_on_a_docs_page_lists_the_allowed_methods(client, path):
+    response = client.options(path)
+    assert response.status_code == 200
+    assert {m.strip() for m in response["Allow"].split(",")} >= {"GET", "HEAD", "OPTIONS"}
+    assert response.content == b""

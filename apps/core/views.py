@@ -1,5 +1,6 @@
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -43,6 +44,27 @@ class HealthView(APIView):
         report = health_report()
         code = status.HTTP_200_OK if report["status"] == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
         return Response(report, status=code)
+
+
+# --- Docs pages: HTML only ---
+
+class HtmlPageOptionsMixin:
+    """OPTIONS on an HTML page lists the allowed methods, as Django's own views do.
+
+    DRF would answer with its metadata rendered by the page's HTML renderer,
+    which has no template for it (a 500 on the Swagger page).
+    """
+
+    def options(self, request, *args, **kwargs):
+        return HttpResponse(headers={"Allow": ", ".join(self.allowed_methods)}, content_type="text/plain")
+
+
+class SwaggerPageView(HtmlPageOptionsMixin, SpectacularSwaggerView):
+    pass
+
+
+class RedocPageView(HtmlPageOptionsMixin, SpectacularRedocView):
+    pass
 
 
 # --- Errors outside DRF views (no route matched, crash): the same JSON error body ---
