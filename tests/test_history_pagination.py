@@ -122,6 +122,7 @@ def _cursor(raw: str) -> str:
 
 @pytest.mark.parametrize("cursor", [
     "garbage", _cursor("p=abc"), _cursor("o=5&p=10"), _cursor("p=1 OR 1=1"), _cursor("r=x"),
+    _cursor("p=9223372036854775808"), _cursor("r=1&p=9999999999999999999"),  # beyond BIGINT
 ])
 def test_forged_cursor_is_400(make_user, client_for, cursor):
     response = client_for(make_user()).get(f"{URL}?{urlencode({'cursor': cursor})}")

@@ -1,12 +1,15 @@
+import re
 from datetime import UTC
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
-from django_filters.filters import IsoDateTimeFilter
+from django_filters.filters import Filter, IsoDateTimeFilter
 from django_filters.rest_framework import DjangoFilterBackend
 
 from apps.core.exception_handler import GENERIC_VALIDATION_CODE
 from apps.core.exceptions import ApiError
+from apps.core.fields import BIGINT_MAX
 
 
 class InvalidFilter(ApiError):
@@ -56,3 +59,29 @@ class UTCDateTimeField(IsoDateTimeField):
 
 class UTCIsoDateTimeFilter(IsoDateTimeFilter):
     field_class = UTCDateTimeField
+
+
+_ID_RE = re.compile(r"[0-9]{1,19}")
+
+
+class IdFormField(forms.Field):
+    """An object id in a query string: ASCII digits only, 1..2**63-1.
+
+    Django's IntegerField would take ``1.0``, ``1_000`` or other scripts'
+    digits, and a number beyond BIGINT overflows the database driver
+    (SQLite) instead of being refused.
+    """
+
+    default_error_messages = {"invalid": f"Enter a whole number from 1 to {BIGINT_MAX}."}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        value = str(value)
+        if not _ID_RE.fullmatch(value) or not 1 <= int(value) <= BIGINT_MAX:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(value)
+
+
+class IdFilter(Filter):
+    field_class = IdFormField

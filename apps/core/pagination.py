@@ -3,6 +3,7 @@ import re
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
+from apps.core.fields import BIGINT_MAX
 from apps.core.filters import InvalidFilter
 
 _PAGE_SIZE_RE = re.compile(r"[0-9]{1,9}")
@@ -43,7 +44,8 @@ class HistoryCursorPagination(CursorPagination):
         # This API only issues cursors that point at an id, with no offset.
         if cursor is not None and (
             cursor is False or cursor.offset != 0
-            or (cursor.position is not None and not _POSITION_RE.fullmatch(cursor.position))
+            or (cursor.position is not None and not (_POSITION_RE.fullmatch(cursor.position)
+                                                     and int(cursor.position) <= BIGINT_MAX))
         ):
             raise _invalid(self.cursor_query_param, "invalid_cursor",
                            "Not a cursor from a previous page's next or previous link.")

@@ -1,16 +1,14 @@
 import django_filters
 
 from apps.core.fields import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
-from apps.core.filters import UTCIsoDateTimeFilter
+from apps.core.filters import IdFilter, UTCIsoDateTimeFilter
 from apps.transactions.models import LedgerEntry, Transaction
 
 
 class HistoryFilter(django_filters.FilterSet):
     direction = django_filters.ChoiceFilter(choices=LedgerEntry.Direction.choices)
     kind = django_filters.ChoiceFilter(field_name="transaction__kind", choices=Transaction.Kind.choices)
-    counterparty = django_filters.NumberFilter(
-        field_name="counterparty_id", min_value=1, help_text="The other party's user id.",
-    )
+    counterparty = IdFilter(field_name="counterparty_id", help_text="The other party's user id.")
     # Bounded like the stored amounts, so 1e999999 is a 400 rather than a database overflow.
     min_amount = django_filters.NumberFilter(field_name="transaction__amount", lookup_expr="gte",
                                              max_digits=AMOUNT_MAX_DIGITS,

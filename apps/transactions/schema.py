@@ -2,6 +2,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 
+from apps.core.fields import BIGINT_MAX
 from apps.core.schema import ERROR_RESPONSES, error_response
 from apps.transactions.serializers import HistoryItemSerializer
 
@@ -22,7 +23,8 @@ _ISO = ("ISO 8601 date-time, e.g. `2026-03-01T12:00:00+02:00` or `2026-03-01T10:
 _DECIMAL = {"type": "string", "format": "decimal"}
 
 HISTORY_PARAMETERS = [
-    OpenApiParameter("counterparty", OpenApiTypes.INT,
+    OpenApiParameter("counterparty", {"type": "integer", "format": "int64", "minimum": 1,
+                                      "maximum": BIGINT_MAX},
                      description="The other party's user id (deposits have none)."),
     OpenApiParameter("min_amount", _DECIMAL, description="Amount at least this, e.g. `10.00`."),
     OpenApiParameter("max_amount", _DECIMAL, description="Amount at most this, e.g. `250.50`."),
