@@ -101,3 +101,28 @@ def test_history_documents_filters_pagination_and_errors(schema):
     assert _codes(listing, "400") == {"invalid_filter"}
     retrieve = schema["paths"]["/api/transactions/{id}/"]["get"]
     assert _codes(retrieve, "404") == {"not_found"}
+
+
+def _throttles_of(path: str, method: str) -> list:
+    """The throttle classes the view behind ``path`` applies to ``method``."""
+    from django.urls import resolve
+
+    view = resolve(path.replace("{id}", "1")).func
+    cls = getattr(view, "cls", None)
+    if cls is None:
+        return []
+    kwargs = dict(getattr(view, "initkwargs", {}) or {})
+    action = (getattr(view, "actions", None) or {}).get(method)
+    if action is not None:
+        kwargs.update(getattr(getattr(cls, action), "kwargs", {}))
+    return list(kwargs.get("throttle_classes", cls.throttle_classes))
+
+
+def test_every_rate_limited_operation_documents_429(schema):
+    limited = []
+    for name, method, operation in _operations(schema):
+        if _throttles_of(name.split(" ", 1)[1], method):
+            limited.append(name)
+            assert "429" in operation["responses"], f"{name} is rate-limited but does not document 429"
+    assert {"POST /api/auth/register/", "POST /api/auth/token/",
+            "POST /api/wallet/transfer/"} <= set(limited)

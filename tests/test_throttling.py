@@ -47,7 +47,8 @@ def test_reads_are_not_limited_by_the_money_rate(settings, make_user, client_for
     assert {client.get("/api/wallet/me/").status_code for _ in range(5)} == {200}
 
 
-@pytest.mark.parametrize("path", ["/api/auth/token/", "/api/auth/register/", "/api/auth/token/refresh/"])
+@pytest.mark.parametrize("path", ["/api/auth/token/", "/api/auth/register/", "/api/auth/token/refresh/",
+                                  "/api/auth/token/verify/"])
 def test_auth_endpoints_are_limited_per_ip(settings, api, make_user, path):
     settings.THROTTLE_AUTH_RATE = "2/min"
     make_user(username="alice")

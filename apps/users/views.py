@@ -43,6 +43,7 @@ class RegisterView(APIView):
             201: UserOutputSerializer,
             400: error_response("The account was not created.", "invalid_input", "username_taken",
                                 "invalid_password", "unknown_field", "parse_error"),
+            429: ERROR_RESPONSES[429],
         },
         examples=[
             OpenApiExample(
@@ -98,6 +99,7 @@ _TOKEN_INVALID = error_response("The token is invalid or expired.", "token_not_v
         200: TokenObtainPairSerializer,
         400: _TOKEN_400,
         401: error_response("Wrong username or password, or a disabled account.", "no_active_account"),
+        429: ERROR_RESPONSES[429],
     },
     examples=[
         OpenApiExample("Credentials", request_only=True,
@@ -122,6 +124,7 @@ class TokenObtainView(jwt_views.TokenObtainPairView):
         400: _TOKEN_400,
         401: error_response("The refresh token is invalid or expired, or the account is disabled.",
                             "token_not_valid", "no_active_account"),
+        429: ERROR_RESPONSES[429],
     },
     examples=[
         OpenApiExample("Refresh token", request_only=True, value={"refresh": _REFRESH}),
@@ -150,6 +153,7 @@ class TokenRefreshView(jwt_views.TokenRefreshView):
         200: OpenApiResponse(OpenApiTypes.OBJECT, description="The token is valid: an empty object."),
         400: _TOKEN_400,
         401: _TOKEN_INVALID,
+        429: ERROR_RESPONSES[429],
     },
     examples=[
         OpenApiExample("Token", request_only=True, value={"token": _ACCESS}),
