@@ -144,3 +144,14 @@ def test_register_with_an_email_longer_than_the_column_is_a_400(api):
     assert response.data["code"] == "invalid_input"
     assert "email" in response.data["details"]
     assert not User.objects.filter(username="dave").exists()
+
+
+@pytest.mark.parametrize("password", ["  spaces-around-9  ", " leading-space-9", "trailing-space-9\t"])
+def test_a_password_with_surrounding_whitespace_signs_in_exactly_as_registered(api, password):
+    registered = api.post("/api/auth/register/", {"username": "henry", "password": password}, format="json")
+    assert registered.status_code == 201, registered.data
+    signed_in = api.post("/api/auth/token/", {"username": "henry", "password": password}, format="json")
+    assert signed_in.status_code == 200, signed_in.data
+    trimmed = api.post("/api/auth/token/", {"username": "henry", "password": password.strip()},
+                       format="json")
+    assert trimmed.status_code == 401

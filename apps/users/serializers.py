@@ -1,4 +1,5 @@
 from rest_framework import serializers
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
 from apps.core.fields import InputSerializer
 
@@ -29,6 +30,19 @@ class TokenRefreshInputSerializer(serializers.Serializer):
     # Like simplejwt's TokenRefreshSerializer (unknown fields are ignored, as on the other token
     # endpoints); the OpenAPI docs keep describing the endpoint with simplejwt's serializer.
     refresh = serializers.CharField()
+
+
+class TokenObtainInputSerializer(TokenObtainPairSerializer):
+    """simplejwt's sign-in, with the password taken exactly as registered.
+
+    simplejwt's password field trims surrounding whitespace, which registration
+    keeps: an account whose password starts or ends with a space could never sign in.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"] = serializers.CharField(write_only=True, trim_whitespace=False,
+                                                        style={"input_type": "password"})
 
 
 class TokenPairOutputSerializer(serializers.Serializer):

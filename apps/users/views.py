@@ -22,6 +22,7 @@ from apps.users.selectors import user_get
 from apps.users.serializers import (
     LogoutInputSerializer,
     RegisterInputSerializer,
+    TokenObtainInputSerializer,
     TokenPairOutputSerializer,
     TokenRefreshInputSerializer,
     UserOutputSerializer,
@@ -109,6 +110,7 @@ _TOKEN_INVALID = error_response("The token is invalid or expired.", "token_not_v
     ],
 ))
 class TokenObtainView(jwt_views.TokenObtainPairView):
+    serializer_class = TokenObtainInputSerializer
     throttle_classes = [AuthRateThrottle]
 
 
