@@ -4,6 +4,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from apps.wallets.models import Wallet
+from tests.conftest import DEFAULT_PASSWORD
 
 User = get_user_model()
 pytestmark = pytest.mark.django_db
@@ -155,3 +156,30 @@ def test_a_password_with_surrounding_whitespace_signs_in_exactly_as_registered(a
     trimmed = api.post("/api/auth/token/", {"username": "henry", "password": password.strip()},
                        format="json")
     assert trimmed.status_code == 401
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/api/auth/register/", {"username": 0, "password": "correct-horse-9"}, "username"),
+    ("/api/auth/register/", {"username": 12345, "password": "correct-horse-9"}, "username"),
+    ("/api/auth/register/", {"username": "ivan", "password": 98765432109876543210}, "password"),
+    ("/api/auth/register/", {"username": "ivan", "password": "correct-horse-9", "email": 5}, "email"),
+    ("/api/auth/token/", {"username": 12345, "password": DEFAULT_PASSWORD}, "username"),
+    ("/api/auth/token/", {"username": "12345", "password": 12345}, "password"),
+])
+def test_text_fields_take_json_strings_only(api, make_user, path, body, field):
+    make_user(username="12345")  # a sign-in with the number 12345 must not reach this account
+    response = api.post(path, body, format="json")
+    assert response.status_code == 400, response.data
+    assert response.data["code"] == "invalid_input"
+    assert list(response.data["details"]) == [field]
+    assert set(User.objects.values_list("username", flat=True)) == {"12345"}
+
+
+def test_logout_takes_the_refresh_token_as_a_string_only(api, make_user):
+    make_user(username="judy")
+    signed_in = api.post("/api/auth/token/", {"username": "judy", "password": "a-long-enough-password-1"},
+                         format="json")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {signed_in.data['access']}")
+    response = api.post("/api/auth/logout/", {"refresh": 5}, format="json")
+    assert response.status_code == 400
+    assert list(response.data["details"]) == ["refresh"]

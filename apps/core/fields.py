@@ -71,6 +71,27 @@ class StrictIdField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictStringMixin:
+    """A JSON string only: DRF's CharField would turn the number ``0`` into the text ``"0"``."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Not a valid string.", code="invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictStringMixin, serializers.CharField):
+    pass
+
+
+class StrictRegexField(StrictStringMixin, serializers.RegexField):
+    pass
+
+
+class StrictEmailField(StrictStringMixin, serializers.EmailField):
+    pass
+
+
 class InputSerializer(serializers.Serializer):
     """Base for request bodies: unknown fields are an error, not silently dropped."""
 
