@@ -126,3 +126,21 @@ def test_every_rate_limited_operation_documents_429(schema):
             assert "429" in operation["responses"], f"{name} is rate-limited but does not document 429"
     assert {"POST /api/auth/register/", "POST /api/auth/token/",
             "POST /api/wallet/transfer/"} <= set(limited)
+
+
+@pytest.mark.parametrize("component", ["TransferInputRequest", "DepositInputRequest"])
+def test_documented_amount_pattern_is_what_the_api_accepts(schema, component):
+    import re
+
+    from rest_framework.exceptions import ValidationError
+
+    from apps.core.fields import AmountField
+
+    pattern = re.compile(schema["components"]["schemas"][component]["properties"]["amount"]["pattern"])
+    for value in ["-1.00", "-0", "", "1.", ".5", "1.001", "+1", "1e2", "12345678901234567"]:
+        assert not pattern.search(value), value
+        with pytest.raises(ValidationError):
+            AmountField().run_validation(value)
+    for value in ["0.01", "1", "10.5", "10.50", "9999999999999999.99"]:
+        assert pattern.search(value), value
+        AmountField().run_validation(value)

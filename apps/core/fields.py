@@ -3,6 +3,7 @@ import contextlib
 import re
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.exceptions import InvalidAmount
@@ -17,6 +18,16 @@ _AMOUNT_RE = re.compile(rf"^[0-9]{{1,{AMOUNT_MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{A
 BIGINT_MAX = 2**63 - 1
 
 
+# What the API accepts, as documented: DecimalField's own schema pattern allows a sign and an
+# empty string. "Positive" (no zero) is left to the description: a pattern cannot say it simply.
+AMOUNT_SCHEMA = {
+    "type": "string", "format": "decimal",
+    "pattern": rf"^[0-9]{{1,{AMOUNT_MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{AMOUNT_DECIMAL_PLACES}}})?$",
+    "example": "10.50",
+}
+
+
+@extend_schema_field(AMOUNT_SCHEMA)
 class AmountField(serializers.DecimalField):
     """A positive amount with at most 2 decimal places and 16 integer digits.
 
