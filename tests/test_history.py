@@ -59,6 +59,7 @@ def test_history_counterparty_filter(trio, client_for):
     # the counterparty is a user id: a whole number in 1..2**63-1, in ASCII digits
     "counterparty=0", "counterparty=-1", "counterparty=1.5", "counterparty=1e3", "counterparty=1_0",
     "counterparty=%EF%BC%91", "counterparty=9223372036854775808", "counterparty=99999999999999999999",
+    "format=json",  # the receipt's parameter, not the history's (nor a renderer override)
 ])
 def test_invalid_filter_is_400(trio, client_for, query):
     response = client_for(trio[0]).get(f"{URL}?{query}")

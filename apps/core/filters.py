@@ -20,7 +20,7 @@ class InvalidFilter(ApiError):
 class StrictFilterBackend(DjangoFilterBackend):
     """django-filter, but an invalid or unknown query parameter is a 400, never ignored."""
 
-    allowed_extra_params = ("cursor", "page_size", "format")
+    allowed_extra_params = ("cursor", "page_size")  # the pagination's own
 
     def filter_queryset(self, request, queryset, view):
         filterset = self.get_filterset(request, queryset, view)
