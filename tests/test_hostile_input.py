@@ -138,3 +138,17 @@ def test_parser_stops_reading_an_undeclared_oversized_stream(rf):
     with pytest.raises(RequestTooLarge):
         DecimalJSONParser().parse(stream, JSON, {"request": request})
     assert stream.tell() == limit + 1
+
+
+@pytest.mark.parametrize("endpoint", sorted(ENDPOINTS))
+def test_chunked_body_without_content_length_is_refused_and_changes_nothing(parties, endpoint):
+    """How a chunked upload reaches Django (no Content-Length): refused, never read as an empty body."""
+    url, id_field = ENDPOINTS[endpoint]
+    before = _snapshot()
+    body = json.dumps({id_field: parties["receiver"].pk, "amount": "1.00"}).encode()
+    response = parties["client"].generic("POST", url, body, content_type=JSON,
+                                         HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH="")
+    assert response.status_code == 400
+    assert response.json() == {"code": "length_required", "details": None,
+                               "message": response.json()["message"]}
+    assert _snapshot() == before

@@ -80,6 +80,11 @@ class RequestTooLarge(ApiError):
     message = "The request body is too large."
 
 
+class LengthRequired(ApiError):
+    code = "length_required"
+    message = "Send the request body with a Content-Length header; chunked bodies are not accepted."
+
+
 class UnsupportedMediaType(ApiError):
     code = "unsupported_media_type"
     message = "The request body must be JSON (Content-Type: application/json)."

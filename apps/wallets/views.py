@@ -40,7 +40,7 @@ WALLET_NOT_FOUND = error_response("The caller's account is disabled or has no wa
 
 # Refusals of the request itself, before any service runs.
 REQUEST_ERROR_CODES = ("unknown_field", "parse_error", "unsupported_media_type", "request_too_large",
-                       "invalid_idempotency_key")
+                       "length_required", "invalid_idempotency_key")
 IDEMPOTENCY_RESPONSES = {
     422: error_response("The Idempotency-Key was already used with a different request.",
                         "idempotency_key_reused"),

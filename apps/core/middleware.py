@@ -1,0 +1,25 @@
+"""Request checks that must happen before Django reads the body."""
+from django.http import JsonResponse
+
+from apps.core.exception_handler import error_body
+from apps.core.exceptions import LengthRequired
+
+
+class RequireContentLengthMiddleware:
+    """A body sent with ``Transfer-Encoding: chunked`` and no ``Content-Length`` is refused.
+
+    Django reads exactly ``Content-Length`` bytes of a request body, so such a
+    body would be read as empty and the request answered as if its fields were
+    missing. It gets a clear 400 ``length_required`` instead. Outside
+    ``/admin/`` only, like the other JSON error pages.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not request.META.get("CONTENT_LENGTH") and not request.path.startswith("/admin/"):
+            return JsonResponse(error_body(LengthRequired.code, LengthRequired.message),
+                                status=LengthRequired.status_code)
+        return self.get_response(request)
