@@ -144,3 +144,12 @@ def test_documented_amount_pattern_is_what_the_api_accepts(schema, component):
     for value in ["0.01", "1", "10.5", "10.50", "9999999999999999.99"]:
         assert pattern.search(value), value
         AmountField().run_validation(value)
+
+
+def test_bodies_that_refuse_unknown_fields_say_so(schema):
+    components = schema["components"]["schemas"]
+    closed = {name for name, c in components.items() if c.get("additionalProperties") is False}
+    # Exactly the InputSerializer bodies: an unknown field there is a 400 `unknown_field`
+    # (tests/test_hostile_input.py); simplejwt's token bodies ignore unknown fields.
+    assert closed == {"TransferInputRequest", "DepositInputRequest", "RegisterInputRequest",
+                      "LogoutInputRequest"}

@@ -1,6 +1,19 @@
 """OpenAPI pieces shared by every endpoint: the error body and its responses."""
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
+
+from apps.core.fields import InputSerializer
+
+
+class ApiAutoSchema(AutoSchema):
+    """Request bodies that refuse unknown fields (``InputSerializer``) say so in the schema."""
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, InputSerializer) and "properties" in schema:
+            schema["additionalProperties"] = False
+        return schema
 
 ErrorSerializer = inline_serializer(
     name="Error",
