@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from apps.core.cache import RedisCache
-from tests.conftest import access_token_for, balance_of
+from tests.conftest import DEFAULT_PASSWORD, access_token_for, balance_of
 from tests.http import post_json
 from tests.test_settings import _load_settings
 
@@ -80,3 +80,31 @@ def test_concurrent_requests_are_all_counted(redis_cache, settings, make_user, l
         statuses = list(pool.map(send, range(12)))
     assert sorted(statuses) == [201] * 5 + [429] * 7
     assert balance_of(alice) == Decimal("95.00")
+
+
+@pytest.fixture
+def unreachable_redis(settings):
+    original = settings.CACHES
+    settings.CACHES = {"default": {"BACKEND": "apps.core.cache.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+                                   "OPTIONS": {"socket_connect_timeout": 0.5}}}
+    yield
+    settings.CACHES = original  # before the autouse fixture clears the cache
+
+
+@pytest.mark.django_db
+def test_an_unreachable_redis_lets_requests_through_unthrottled(unreachable_redis, settings, make_user,
+                                                                 client_for, api, caplog):
+    """Rate limits are a brake: a cache outage must not make transfers and sign-ins fail with 500."""
+    settings.THROTTLE_MONEY_RATE = "1/min"
+    settings.THROTTLE_AUTH_RATE = "1/min"
+    alice, bob = make_user(username="alice", balance="10.00"), make_user()
+    client = client_for(alice)
+    statuses = [client.post(TRANSFER, {"receiver_id": bob.pk, "amount": "1.00"}, format="json").status_code
+                for _ in range(2)]
+    assert statuses == [201, 201]
+    assert balance_of(alice) == Decimal("8.00")
+    signed_in = api.post("/api/auth/token/", {"username": "alice", "password": DEFAULT_PASSWORD},
+                         format="json")
+    assert signed_in.status_code == 200
+    assert "Rate-limit counter unavailable" in caplog.text

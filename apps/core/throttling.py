@@ -10,10 +10,16 @@ With the Redis cache the count is a fixed window opened by the first request
 and counted atomically in one round trip (``apps.core.cache.RedisCache.hit``);
 DRF's own sliding window reads and rewrites a list of timestamps (two round
 trips, and racing requests can overwrite each other's). Other caches (the
-per-process default) keep DRF's sliding window.
+per-process default) keep DRF's sliding window. When Redis cannot be reached
+the request goes through unthrottled and the failure is logged: never a 500.
 """
+import logging
+
 from django.conf import settings
+from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
+
+logger = logging.getLogger(__name__)
 
 
 class AtomicCounterMixin:
@@ -26,7 +32,14 @@ class AtomicCounterMixin:
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        count, resets_in = hit(key, self.duration)
+        try:
+            count, resets_in = hit(key, self.duration)
+        except (RedisError, OSError) as exc:
+            # The counter is a brake, not a gate: a cache outage must not turn every transfer
+            # and sign-in into a server error. The request goes through, unthrottled, logged.
+            logger.error("Rate-limit counter unavailable (%s); %s request allowed unthrottled.",
+                         exc, self.scope)
+            return True
         self.retry_after = resets_in
         return count <= self.num_requests
 
