@@ -29,10 +29,22 @@ class StrictFilterBackend(DjangoFilterBackend):
         unknown = set(request.query_params) - set(filterset.filters) - set(self.allowed_extra_params)
         details = {name: [{"code": "unknown_parameter", "message": "Unknown query parameter."}]
                    for name in sorted(unknown)}
+        # A blank filter or cursor would be ignored (django-filter's rule; page_size refuses
+        # it itself) and a repeated parameter would silently use its last value: both change
+        # the meaning of the query, so both are refused.
+        may_be_blank_ignored = {*filterset.filters, "cursor"}
+        for name, values in sorted(request.query_params.lists()):
+            if name in unknown:
+                continue
+            if len(values) > 1:
+                details[name] = [{"code": "repeated_parameter", "message": "Give this parameter once."}]
+            elif values[0] == "" and name in may_be_blank_ignored:
+                details[name] = [{"code": "blank", "message": "This parameter must not be empty."}]
         if not filterset.is_valid():
             for name, errors in filterset.errors.get_json_data().items():
-                details[name] = [{"code": e.get("code") or GENERIC_VALIDATION_CODE,
-                                  "message": e["message"]} for e in errors]
+                details.setdefault(name, []).extend(
+                    {"code": e.get("code") or GENERIC_VALIDATION_CODE, "message": e["message"]}
+                    for e in errors)
         if details:
             first = next(iter(details))
             raise InvalidFilter(f"{first}: {details[first][0]['message']}", details=details)
