@@ -92,3 +92,13 @@ def test_retrieve_only_for_parties(trio, client_for):
     response = client_for(carol).get(f"{URL}{txn_id}/")
     assert response.status_code == 404
     assert response.data["code"] == "not_found"
+
+
+@pytest.mark.parametrize("query", ["foo=1", "format=json", "direction=received", "page_size=0"])
+def test_retrieve_answers_as_documented_whatever_the_query_string(trio, client_for, query):
+    """One transaction is found by id alone: the list's filters neither apply nor refuse (no 400)."""
+    alice, bob, _ = trio
+    txn_id = client_for(alice).get(f"{URL}?counterparty={bob.pk}&direction=sent").data["results"][0]["id"]
+    response = client_for(alice).get(f"{URL}{txn_id}/?{query}")
+    assert response.status_code == 200, response.data
+    assert response.data["id"] == txn_id
