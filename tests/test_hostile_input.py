@@ -152,3 +152,8 @@ def test_chunked_body_without_content_length_is_refused_and_changes_nothing(part
     assert response.json() == {"code": "length_required", "details": None,
                                "message": response.json()["message"]}
     assert _snapshot() == before
+
+
+def test_a_chunked_header_on_a_read_is_not_refused(parties):
+    response = parties["client"].get("/api/wallet/me/", HTTP_TRANSFER_ENCODING="chunked")
+    assert response.status_code == 200

@@ -4,6 +4,8 @@ from django.http import JsonResponse
 from apps.core.exception_handler import error_body
 from apps.core.exceptions import LengthRequired
 
+BODYLESS_METHODS = {"GET", "HEAD", "OPTIONS", "DELETE"}  # no endpoint reads a body there
+
 
 class RequireContentLengthMiddleware:
     """A body sent with ``Transfer-Encoding: chunked`` and no ``Content-Length`` is refused.
@@ -11,7 +13,7 @@ class RequireContentLengthMiddleware:
     Django reads exactly ``Content-Length`` bytes of a request body, so such a
     body would be read as empty and the request answered as if its fields were
     missing. It gets a clear 400 ``length_required`` instead. Outside
-    ``/admin/`` only, like the other JSON error pages.
+    ``/admin/`` only, like the other JSON error pages, and only on methods whose body is read.
     """
 
     def __init__(self, get_response):
@@ -19,7 +21,8 @@ class RequireContentLengthMiddleware:
 
     def __call__(self, request):
         chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
-        if chunked and not request.META.get("CONTENT_LENGTH") and not request.path.startswith("/admin/"):
+        if (chunked and request.method not in BODYLESS_METHODS and not request.META.get("CONTENT_LENGTH")
+                and not request.path.startswith("/admin/")):
             return JsonResponse(error_body(LengthRequired.code, LengthRequired.message),
                                 status=LengthRequired.status_code)
         return self.get_response(request)
