@@ -177,7 +177,7 @@ def test_text_fields_take_json_strings_only(api, make_user, path, body, field):
 
 def test_logout_takes_the_refresh_token_as_a_string_only(api, make_user):
     make_user(username="judy")
-    signed_in = api.post("/api/auth/token/", {"username": "judy", "password": "a-long-enough-password-1"},
+    signed_in = api.post("/api/auth/token/", {"username": "judy", "password": DEFAULT_PASSWORD},
                          format="json")
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {signed_in.data['access']}")
     response = api.post("/api/auth/logout/", {"refresh": 5}, format="json")

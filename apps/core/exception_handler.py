@@ -11,7 +11,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -24,6 +24,16 @@ logger = logging.getLogger(__name__)
 
 def error_body(code: str, message: str, details=None) -> dict:
     return {"code": code, "message": message, "details": details}
+
+
+def is_api_request(request) -> bool:
+    """Errors outside DRF views are JSON everywhere but the admin, which keeps Django's HTML pages."""
+    return not request.path.startswith("/admin/")
+
+
+def json_error(code: str, message: str, status_code: int) -> JsonResponse:
+    """The error body for answers given outside DRF (middleware, Django's error handlers)."""
+    return JsonResponse(error_body(code, message), status=status_code)
 
 
 def _field_errors(detail) -> dict:

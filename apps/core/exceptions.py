@@ -59,10 +59,7 @@ class InvalidPassword(ApiError):
     message = "The password does not meet the password rules."
 
 
-# Codes that a serializer field may raise and that become the top-level code.
-
-
-# --- Hardening: idempotency keys and request limits -------------------------
+# --- Requests refused before any service runs, and tokens --------------------
 
 class InvalidIdempotencyKey(ApiError):
     code = "invalid_idempotency_key"
@@ -104,9 +101,6 @@ class TokenAccountInactive(ApiError):
     message = "No active account found for the given token."
 
 
-FIELD_ERROR_CODES = {InvalidAmount.code, "unknown_field"}
-
-
 class DatabaseUnavailable(ApiError):
     """A transient database failure (connection lost, server restarting): retrying is safe."""
 
@@ -129,3 +123,7 @@ class ReceiptLost(ReceiptPending):
     Its row says ``ready`` but a file is gone from storage, or it was never
     produced and is too old for the sweep to find it.
     """
+
+
+# Codes that a serializer field may raise and that become the top-level code.
+FIELD_ERROR_CODES = {InvalidAmount.code, "unknown_field"}

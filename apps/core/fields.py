@@ -13,16 +13,30 @@ AMOUNT_DECIMAL_PLACES = 2
 AMOUNT_MAX_INTEGER_DIGITS = AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES
 MAX_AMOUNT = Decimal("9" * AMOUNT_MAX_INTEGER_DIGITS + "." + "9" * AMOUNT_DECIMAL_PLACES)
 # ASCII digits only: \d would also match other scripts' digits, which Decimal() accepts.
-_AMOUNT_RE = re.compile(rf"^[0-9]{{1,{AMOUNT_MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{AMOUNT_DECIMAL_PLACES}}})?\Z")
+_AMOUNT_PATTERN = rf"[0-9]{{1,{AMOUNT_MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{AMOUNT_DECIMAL_PLACES}}})?"
+_AMOUNT_RE = re.compile(_AMOUNT_PATTERN)
 
 BIGINT_MAX = 2**63 - 1
+_DIGITS_RE = re.compile(r"[0-9]{1,19}")
+
+
+def bigint_from_text(text: str, *, minimum: int = 1) -> int | None:
+    """``text`` as a whole number in ``minimum``..BIGINT_MAX, or None.
+
+    ASCII digits only: ``int()`` would also take ``1_000``, surrounding spaces
+    or other scripts' digits, and a number beyond BIGINT overflows the driver.
+    """
+    if not _DIGITS_RE.fullmatch(text):
+        return None
+    value = int(text)
+    return value if minimum <= value <= BIGINT_MAX else None
 
 
 # What the API accepts, as documented: DecimalField's own schema pattern allows a sign and an
 # empty string. "Positive" (no zero) is left to the description: a pattern cannot say it simply.
 AMOUNT_SCHEMA = {
     "type": "string", "format": "decimal",
-    "pattern": rf"^[0-9]{{1,{AMOUNT_MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{AMOUNT_DECIMAL_PLACES}}})?$",
+    "pattern": f"^{_AMOUNT_PATTERN}$",
     "example": "10.50",
 }
 
@@ -58,7 +72,7 @@ class AmountField(serializers.DecimalField):
         if isinstance(data, bool) or not isinstance(data, (str, int, Decimal)):
             raise serializers.ValidationError(InvalidAmount.message, code=InvalidAmount.code)
         text = data.strip() if isinstance(data, str) else str(data)
-        if not _AMOUNT_RE.match(text):
+        if not _AMOUNT_RE.fullmatch(text):
             raise serializers.ValidationError(InvalidAmount.message, code=InvalidAmount.code)
         value = Decimal(text)
         if value <= 0:

@@ -1,4 +1,3 @@
-import re
 from datetime import UTC
 
 from django import forms
@@ -9,7 +8,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 
 from apps.core.exception_handler import GENERIC_VALIDATION_CODE
 from apps.core.exceptions import ApiError
-from apps.core.fields import BIGINT_MAX
+from apps.core.fields import BIGINT_MAX, bigint_from_text
 
 
 class InvalidFilter(ApiError):
@@ -73,9 +72,6 @@ class UTCIsoDateTimeFilter(IsoDateTimeFilter):
     field_class = UTCDateTimeField
 
 
-_ID_RE = re.compile(r"[0-9]{1,19}")
-
-
 class IdFormField(forms.Field):
     """An object id in a query string: ASCII digits only, 1..2**63-1.
 
@@ -89,10 +85,10 @@ class IdFormField(forms.Field):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        value = str(value)
-        if not _ID_RE.fullmatch(value) or not 1 <= int(value) <= BIGINT_MAX:
+        parsed = bigint_from_text(str(value))
+        if parsed is None:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return int(value)
+        return parsed
 
 
 class IdFilter(Filter):

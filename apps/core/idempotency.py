@@ -33,7 +33,8 @@ from apps.core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-_KEY_RE = re.compile(r"^[\x20-\x7e]{1,255}\Z")
+_KEY_PATTERN = r"[\x20-\x7e]{1,255}"  # printable ASCII
+_KEY_RE = re.compile(_KEY_PATTERN)
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -42,7 +43,7 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
                 f"(with `{REPLAYED_HEADER}: true`) instead of moving money again; the same key "
                 "with a different body is refused with 422 `idempotency_key_reused`. Keys are "
                 "kept for at least 24 hours. A refused request (4xx) does not use the key up.",
-    pattern=r"^[\x20-\x7e]{1,255}$",
+    pattern=f"^{_KEY_PATTERN}$",
 )
 
 
@@ -51,7 +52,7 @@ def idempotency_key_from(request) -> str | None:
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    if not _KEY_RE.match(key):
+    if not _KEY_RE.fullmatch(key):
         raise InvalidIdempotencyKey()
     return key
 
@@ -89,13 +90,14 @@ def _replay(*, user_id: int, key: str, fingerprint: str) -> tuple[int, dict, boo
     return row.response_status, row.response_body, True
 
 
-def idempotent_response(request, data: dict, operation: Callable[[], dict], *, status: int) -> Response:
-    """Run ``operation`` (returning a response body) honouring the request's Idempotency-Key.
+def idempotent_response(request, key: str | None, data: dict, operation: Callable[[], dict], *,
+                        status: int) -> Response:
+    """Run ``operation`` (returning a response body) at most once per Idempotency-Key.
 
-    Without the header the operation simply runs. Call ``idempotency_key_from``
-    before validating the body so a bad header is reported first.
+    ``key`` is ``idempotency_key_from(request)``, read before the body is
+    validated so that a bad header is reported first. Without a key the
+    operation simply runs.
     """
-    key = idempotency_key_from(request)
     if key is None:
         return Response(operation(), status=status)
     fingerprint = request_fingerprint(method=request.method, path=request.path, data=data)

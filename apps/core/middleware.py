@@ -1,7 +1,5 @@
 """Request checks that must happen before Django reads the body."""
-from django.http import JsonResponse
-
-from apps.core.exception_handler import error_body
+from apps.core.exception_handler import is_api_request, json_error
 from apps.core.exceptions import LengthRequired
 
 BODYLESS_METHODS = {"GET", "HEAD", "OPTIONS", "DELETE"}  # no endpoint reads a body there
@@ -22,7 +20,6 @@ class RequireContentLengthMiddleware:
     def __call__(self, request):
         chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
         if (chunked and request.method not in BODYLESS_METHODS and not request.META.get("CONTENT_LENGTH")
-                and not request.path.startswith("/admin/")):
-            return JsonResponse(error_body(LengthRequired.code, LengthRequired.message),
-                                status=LengthRequired.status_code)
+                and is_api_request(request)):
+            return json_error(LengthRequired.code, LengthRequired.message, LengthRequired.status_code)
         return self.get_response(request)

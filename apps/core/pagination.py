@@ -3,11 +3,10 @@ import re
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
-from apps.core.fields import BIGINT_MAX
+from apps.core.fields import bigint_from_text
 from apps.core.filters import InvalidFilter
 
 _PAGE_SIZE_RE = re.compile(r"[0-9]{1,9}")
-_POSITION_RE = re.compile(r"[0-9]{1,19}")
 
 
 def _invalid(param: str, code: str, message: str) -> InvalidFilter:
@@ -44,8 +43,7 @@ class HistoryCursorPagination(CursorPagination):
         # This API only issues cursors that point at an id, with no offset.
         if cursor is not None and (
             cursor is False or cursor.offset != 0
-            or (cursor.position is not None and not (_POSITION_RE.fullmatch(cursor.position)
-                                                     and int(cursor.position) <= BIGINT_MAX))
+            or (cursor.position is not None and bigint_from_text(cursor.position, minimum=0) is None)
         ):
             raise _invalid(self.cursor_query_param, "invalid_cursor",
                            "Not a cursor from a previous page's next or previous link.")

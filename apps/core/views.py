@@ -1,4 +1,4 @@
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import serializers, status
@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.exception_handler import error_body
+from apps.core.exception_handler import is_api_request, json_error
 from apps.core.health import health_report
 
 HealthSerializer = inline_serializer(
@@ -69,21 +69,17 @@ class RedocPageView(HtmlPageOptionsMixin, SpectacularRedocView):
 
 # --- Errors outside DRF views (no route matched, crash): the same JSON error body ---
 
-def _wants_json(request) -> bool:
-    return not request.path.startswith("/admin/")
-
-
 def not_found(request, exception=None):
-    if not _wants_json(request):
+    if not is_api_request(request):
         from django.views.defaults import page_not_found
 
         return page_not_found(request, exception)
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return json_error("not_found", "Not found.", 404)
 
 
 def server_error(request):
-    if not _wants_json(request):
+    if not is_api_request(request):
         from django.views.defaults import server_error as html_server_error
 
         return html_server_error(request)
-    return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+    return json_error("server_error", "Internal server error.", 500)

@@ -4,16 +4,16 @@ from apps.users.views import (
     LogoutView,
     MeView,
     RegisterView,
-    TokenCheckView,
     TokenObtainView,
-    TokenRefreshRotateView,
+    TokenRefreshView,
+    TokenVerifyView,
 )
 
 auth_urlpatterns = [
     path("register/", RegisterView.as_view(), name="auth-register"),
     path("token/", TokenObtainView.as_view(), name="token-obtain"),
-    path("token/refresh/", TokenRefreshRotateView.as_view(), name="token-refresh"),
-    path("token/verify/", TokenCheckView.as_view(), name="token-verify"),
+    path("token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("token/verify/", TokenVerifyView.as_view(), name="token-verify"),
     path("logout/", LogoutView.as_view(), name="auth-logout"),
 ]
 

@@ -190,7 +190,3 @@ class LogoutView(APIView):
         data.is_valid(raise_exception=True)
         refresh_token_revoke(token=data.validated_data["refresh"], user_id=request.user.id)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-TokenRefreshRotateView = TokenRefreshView
-TokenCheckView = TokenVerifyView

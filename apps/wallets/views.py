@@ -98,11 +98,11 @@ class WalletViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["post"], url_path="transfer",
             serializer_class=TransferInputSerializer, throttle_classes=[MoneyRateThrottle])
     def transfer(self, request):
-        idempotency_key_from(request)  # a malformed header is refused before anything else
+        key = idempotency_key_from(request)  # a malformed header is refused before anything else
         data = TransferInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return idempotent_response(
-            request, data.validated_data,
+            request, key, data.validated_data,
             lambda: MovementOutputSerializer(
                 transfer_create(sender_id=request.user.id, **data.validated_data)
             ).data,
@@ -134,11 +134,11 @@ class WalletViewSet(viewsets.GenericViewSet):
             serializer_class=DepositInputSerializer, permission_classes=[IsStaff],
             throttle_classes=[MoneyRateThrottle])
     def deposit(self, request):
-        idempotency_key_from(request)
+        key = idempotency_key_from(request)
         data = DepositInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return idempotent_response(
-            request, data.validated_data,
+            request, key, data.validated_data,
             lambda: MovementOutputSerializer(deposit_create(**data.validated_data)).data,
             status=status.HTTP_201_CREATED,
         )
