@@ -12,7 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)
+# Folders the embedded defaults write to; created at start-up (apps.core.apps), never on import.
+LOCAL_DIRS = [VAR_DIR]
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -137,6 +138,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.exception_handler.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": None,
+    # Client IP for the per-IP limit: REMOTE_ADDR unless this many proxies add X-Forwarded-For.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
+    # `?format=` is a real query parameter of the receipt download (pdf|txt),
+    # not DRF's renderer override.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SIMPLE_JWT = {
@@ -162,14 +168,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
-}
-
-# --- API docs and static files --------------------------------------------
-# Swagger UI and ReDoc are served from this server (drf-spectacular-sidecar),
-# never from a CDN, so the docs work offline. WhiteNoise serves static files
-# from STATIC_ROOT in every mode (``make run`` collects them there first);
-# with DEBUG it also finds them in the apps, so no collectstatic is needed.
-SPECTACULAR_SETTINGS.update({
+    "ENUM_NAME_OVERRIDES": {"ReceiptStatusEnum": "apps.transactions.models.Receipt.Status"},
+    # Swagger UI and ReDoc are served from this server (drf-spectacular-sidecar),
+    # never from a CDN, so the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -179,7 +180,12 @@ SPECTACULAR_SETTINGS.update({
         "displayOperationId": True,
         "filter": True,
     },
-})
+}
+
+# --- Static files -----------------------------------------------------------
+# WhiteNoise serves static files from STATIC_ROOT in every mode (``make run``
+# collects them there first); with DEBUG it also finds them in the apps, so no
+# collectstatic is needed.
 WHITENOISE_USE_FINDERS = DEBUG
 
 LOGGING = {
@@ -198,8 +204,6 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"]["BACKEND"] = "apps.core.cache.RedisCache"  # one client per pool, not per call
 THROTTLE_MONEY_RATE = env.str("THROTTLE_MONEY_RATE", default="30/min")  # per user
 THROTTLE_AUTH_RATE = env.str("THROTTLE_AUTH_RATE", default="10/min")  # per client IP
-# Client IP for the per-IP limit: REMOTE_ADDR unless this many proxies add X-Forwarded-For.
-REST_FRAMEWORK["NUM_PROXIES"] = env.int("NUM_PROXIES", default=None)
 IDEMPOTENCY_KEY_TTL_HOURS = max(24, env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))  # at least a day
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=16 * 1024)
 
@@ -230,8 +234,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _CELERY_DIR = VAR_DIR / "celery"
-    for _sub in ("queue", "processed", "control"):
-        (_CELERY_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    LOCAL_DIRS += [_CELERY_DIR / "queue", _CELERY_DIR / "processed", _CELERY_DIR / "control"]
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_CELERY_DIR / "queue"),
         "data_folder_out": str(_CELERY_DIR / "queue"),
@@ -271,8 +274,3 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,  # hourly; keys live at least IDEMPOTENCY_KEY_TTL_HOURS
     },
 }
-# `?format=` is a real query parameter of the receipt download (pdf|txt),
-# not DRF's renderer override.
-REST_FRAMEWORK["URL_FORMAT_OVERRIDE"] = None
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})[
-    "ReceiptStatusEnum"] = "apps.transactions.models.Receipt.Status"

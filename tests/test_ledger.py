@@ -4,12 +4,17 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from apps.transactions.ledger import ledger_verify as ledger_verify_of
 from apps.transactions.models import LedgerEntry
-from apps.wallets.ledger import ledger_verify
 from apps.wallets.models import Wallet
+from apps.wallets.selectors import wallet_balances
 from apps.wallets.services import transfer_create
 
 pytestmark = pytest.mark.django_db
+
+
+def ledger_verify():
+    return ledger_verify_of(balances=wallet_balances())
 
 
 @pytest.fixture
@@ -67,18 +72,8 @@ def test_missing_ledger_entry_is_reported(books):
 def test_negative_balance_is_reported_when_the_constraint_is_bypassed(books):
     # The CHECK constraint stops a real negative balance; the report logic still flags one.
     alice, *_ = books
-    from apps.wallets import ledger
-
-    real = ledger.Wallet.objects.order_by
-
-    class Faked:
-        def values_list(self, *args):
-            rows = list(real("pk").values_list(*args))
-            return [(pk, uid, Decimal("-1.00") if uid == alice.pk else bal) for pk, uid, bal in rows]
-
-    from unittest import mock
-    with mock.patch.object(ledger.Wallet.objects, "order_by", return_value=Faked()):
-        report = ledger_verify()
+    rows = [(pk, uid, Decimal("-1.00") if uid == alice.pk else bal) for pk, uid, bal in wallet_balances()]
+    report = ledger_verify_of(balances=rows)
     assert any("negative balance -1.00" in line for line in report.discrepancies)
 
 

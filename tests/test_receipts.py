@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from apps.core.exceptions import ReceiptPending
+from apps.transactions.exceptions import ReceiptPending
 from apps.transactions.models import Receipt, Transaction
 from apps.transactions.receipts import receipt_number
 from apps.transactions.services import receipt_generate, receipts_sweep

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from apps.core import exceptions
+from apps.wallets import exceptions as wallet_exceptions
 
 COMMITTED = Path(settings.BASE_DIR) / "schema.yml"
 REGENERATE = "python manage.py spectacular --file schema.yml --validate --fail-on-warn"
@@ -83,12 +84,13 @@ def _codes(operation, status: str) -> set[str]:
 def test_transfer_documents_its_error_codes(schema):
     transfer = schema["paths"]["/api/wallet/transfer/"]["post"]
     assert _codes(transfer, "400") >= {
-        exceptions.InvalidAmount.code, exceptions.ReceiverNotFound.code, exceptions.SelfTransfer.code,
-        exceptions.InsufficientFunds.code, exceptions.BalanceLimitExceeded.code,
+        exceptions.InvalidAmount.code, wallet_exceptions.ReceiverNotFound.code,
+        wallet_exceptions.SelfTransfer.code, wallet_exceptions.InsufficientFunds.code,
+        wallet_exceptions.BalanceLimitExceeded.code,
         "invalid_input", "unknown_field",
     }
     assert _codes(transfer, "401") == {"not_authenticated", "token_not_valid"}
-    assert _codes(transfer, "403") == {exceptions.AccountInactive.code}
+    assert _codes(transfer, "403") == {wallet_exceptions.AccountInactive.code}
 
 
 def test_history_documents_filters_pagination_and_errors(schema):

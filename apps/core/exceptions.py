@@ -1,7 +1,9 @@
-"""Domain errors: each has a stable machine-readable ``code`` and an HTTP status.
+"""The error mechanism: ``ApiError`` and the refusals of a request as such.
 
-Services raise these; ``apps.core.exception_handler`` turns them (and every
-DRF or Django error) into the single error body shape of the API.
+Each error has a stable machine-readable ``code`` and an HTTP status. The
+apps define their own business refusals next to their services
+(``apps/<app>/exceptions.py``); ``apps.core.exception_handler`` turns all of
+them, and every DRF or Django error, into the single error body of the API.
 """
 from rest_framework import status
 
@@ -18,48 +20,19 @@ class ApiError(Exception):
         super().__init__(self.message)
 
 
+# --- Invalid input --------------------------------------------------------------
+
 class InvalidAmount(ApiError):
     code = "invalid_amount"
     message = "Amount must be a positive decimal with at most 2 decimal places."
 
 
-class ReceiverNotFound(ApiError):
-    code = "receiver_not_found"
-    message = "The receiver does not exist or cannot receive funds."
+class InvalidFilter(ApiError):
+    code = "invalid_filter"
+    message = "A query parameter is not valid."
 
 
-class SelfTransfer(ApiError):
-    code = "self_transfer"
-    message = "You cannot transfer money to yourself."
-
-
-class InsufficientFunds(ApiError):
-    code = "insufficient_funds"
-    message = "The wallet balance is too low for this transfer."
-
-
-class BalanceLimitExceeded(ApiError):
-    code = "balance_limit_exceeded"
-    message = "The receiving wallet cannot hold that much money."
-
-
-class AccountInactive(ApiError):
-    status_code = status.HTTP_403_FORBIDDEN
-    code = "account_inactive"
-    message = "This account is disabled."
-
-
-class UsernameTaken(ApiError):
-    code = "username_taken"
-    message = "A user with that username already exists."
-
-
-class InvalidPassword(ApiError):
-    code = "invalid_password"
-    message = "The password does not meet the password rules."
-
-
-# --- Requests refused before any service runs, and tokens --------------------
+# --- Requests refused before any service runs -----------------------------------
 
 class InvalidIdempotencyKey(ApiError):
     code = "invalid_idempotency_key"
@@ -87,19 +60,7 @@ class UnsupportedMediaType(ApiError):
     message = "The request body must be JSON (Content-Type: application/json)."
 
 
-class RefreshTokenInvalid(ApiError):
-    status_code = status.HTTP_401_UNAUTHORIZED
-    code = "token_not_valid"
-    message = "The refresh token is invalid, expired or already revoked."
-
-
-class TokenAccountInactive(ApiError):
-    """A valid refresh token whose account was disabled or no longer exists."""
-
-    status_code = status.HTTP_401_UNAUTHORIZED
-    code = "no_active_account"
-    message = "No active account found for the given token."
-
+# --- The platform ----------------------------------------------------------------
 
 class DatabaseUnavailable(ApiError):
     """A transient database failure (connection lost, server restarting): retrying is safe."""
@@ -109,20 +70,6 @@ class DatabaseUnavailable(ApiError):
     retry_after = 1
     message = ("The database could not complete the request. Retry shortly; when moving money, "
                "retry with the same Idempotency-Key so the request is applied at most once.")
-
-
-class ReceiptPending(ApiError):
-    status_code = status.HTTP_409_CONFLICT
-    code = "receipt_pending"
-    message = "The receipt is being produced; try again shortly."
-
-
-class ReceiptLost(ReceiptPending):
-    """A receipt that must be produced again: answered exactly like a pending one.
-
-    Its row says ``ready`` but a file is gone from storage, or it was never
-    produced and is too old for the sweep to find it.
-    """
 
 
 # Codes that a serializer field may raise and that become the top-level code.

@@ -1,42 +1,26 @@
 """Strict serializer fields for money and identifiers."""
 import contextlib
-import re
 from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.exceptions import InvalidAmount
-
-AMOUNT_MAX_DIGITS = 18
-AMOUNT_DECIMAL_PLACES = 2
-AMOUNT_MAX_INTEGER_DIGITS = AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES
-MAX_AMOUNT = Decimal("9" * AMOUNT_MAX_INTEGER_DIGITS + "." + "9" * AMOUNT_DECIMAL_PLACES)
-# ASCII digits only: \d would also match other scripts' digits, which Decimal() accepts.
-_AMOUNT_PATTERN = rf"[0-9]{{1,{AMOUNT_MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{AMOUNT_DECIMAL_PLACES}}})?"
-_AMOUNT_RE = re.compile(_AMOUNT_PATTERN)
-
-BIGINT_MAX = 2**63 - 1
-_DIGITS_RE = re.compile(r"[0-9]{1,19}")
-
-
-def bigint_from_text(text: str, *, minimum: int = 1) -> int | None:
-    """``text`` as a whole number in ``minimum``..BIGINT_MAX, or None.
-
-    ASCII digits only: ``int()`` would also take ``1_000``, surrounding spaces
-    or other scripts' digits, and a number beyond BIGINT overflows the driver.
-    """
-    if not _DIGITS_RE.fullmatch(text):
-        return None
-    value = int(text)
-    return value if minimum <= value <= BIGINT_MAX else None
-
+from apps.core.ids import BIGINT_MAX
+from apps.core.money import (
+    AMOUNT_DECIMAL_PLACES,
+    AMOUNT_MAX_DIGITS,
+    AMOUNT_PATTERN,
+    AMOUNT_RE,
+    CENT,
+    MIN_AMOUNT,
+)
 
 # What the API accepts, as documented: DecimalField's own schema pattern allows a sign and an
 # empty string. "Positive" (no zero) is left to the description: a pattern cannot say it simply.
 AMOUNT_SCHEMA = {
     "type": "string", "format": "decimal",
-    "pattern": f"^{_AMOUNT_PATTERN}$",
+    "pattern": f"^{AMOUNT_PATTERN}$",
     "example": "10.50",
 }
 
@@ -54,7 +38,7 @@ class AmountField(serializers.DecimalField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", AMOUNT_MAX_DIGITS)
         kwargs.setdefault("decimal_places", AMOUNT_DECIMAL_PLACES)
-        kwargs.setdefault("min_value", Decimal("0.01"))
+        kwargs.setdefault("min_value", MIN_AMOUNT)
         super().__init__(**kwargs)
 
     def fail(self, key, **kwargs):
@@ -72,14 +56,14 @@ class AmountField(serializers.DecimalField):
         if isinstance(data, bool) or not isinstance(data, (str, int, Decimal)):
             raise serializers.ValidationError(InvalidAmount.message, code=InvalidAmount.code)
         text = data.strip() if isinstance(data, str) else str(data)
-        if not _AMOUNT_RE.fullmatch(text):
+        if not AMOUNT_RE.fullmatch(text):
             raise serializers.ValidationError(InvalidAmount.message, code=InvalidAmount.code)
         value = Decimal(text)
         if value <= 0:
             raise serializers.ValidationError(
                 "Amount must be greater than zero.", code=InvalidAmount.code
             )
-        return value.quantize(Decimal("0.01"))
+        return value.quantize(CENT)
 
 
 class StrictIdField(serializers.IntegerField):

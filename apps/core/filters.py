@@ -7,13 +7,8 @@ from django_filters.filters import Filter, IsoDateTimeFilter
 from django_filters.rest_framework import DjangoFilterBackend
 
 from apps.core.exception_handler import GENERIC_VALIDATION_CODE
-from apps.core.exceptions import ApiError
-from apps.core.fields import BIGINT_MAX, bigint_from_text
-
-
-class InvalidFilter(ApiError):
-    code = "invalid_filter"
-    message = "A query parameter is not valid."
+from apps.core.exceptions import InvalidFilter
+from apps.core.ids import BIGINT_MAX, bigint_from_text
 
 
 class StrictFilterBackend(DjangoFilterBackend):

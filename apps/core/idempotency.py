@@ -1,14 +1,16 @@
 """Idempotent POSTs: the same ``Idempotency-Key`` and body replay the first response.
 
-How a keyed request runs (``idempotent_response``):
+A money service claims the key in its own outermost transaction (see
+``apps.wallets.services.transfer_create``):
 
-1. Inside one ``transaction.atomic`` block, INSERT the key row first, then run
-   the operation (e.g. ``transfer_create``), then store its response on the row.
-   The key and the money movement commit together or not at all.
+1. ``idempotency_key_claim`` INSERTs the key row first, then the service locks,
+   checks and writes, then ``idempotency_key_complete`` stores its response on
+   the row. The key and the money movement commit together or not at all.
 2. A concurrent request with the same key blocks on the unique (user, key)
    index until the first commits (PostgreSQL; on SQLite the IMMEDIATE
-   transaction serializes writers anyway), then fails with IntegrityError:
-   it re-reads the committed row and replays its response. No second movement.
+   transaction serializes writers anyway), then fails to insert: the claim
+   raises ``IdempotencyKeyTaken``, the service's transaction rolls back, and
+   ``idempotency_replay`` returns the committed response. No second movement.
 3. A business refusal (insufficient funds, unknown receiver, ...) raises out of
    the block and rolls back the key row with everything else: a 4xx never
    burns the key, so a corrected retry with the same key proceeds. Invalid
@@ -18,33 +20,41 @@ How a keyed request runs (``idempotent_response``):
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
-from rest_framework.response import Response
 
 from apps.core.exceptions import IdempotencyKeyReused, InvalidIdempotencyKey
 from apps.core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-_KEY_PATTERN = r"[\x20-\x7e]{1,255}"  # printable ASCII
-_KEY_RE = re.compile(_KEY_PATTERN)
+KEY_PATTERN = r"[\x20-\x7e]{1,255}"  # printable ASCII
+_KEY_RE = re.compile(KEY_PATTERN)
 
-IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-    description="Optional, 1-255 printable ASCII characters, unique per request you mean. "
-                "Retrying with the same key and body replays the original response "
-                f"(with `{REPLAYED_HEADER}: true`) instead of moving money again; the same key "
-                "with a different body is refused with 422 `idempotency_key_reused`. Keys are "
-                "kept for at least 24 hours. A refused request (4xx) does not use the key up.",
-    pattern=f"^{_KEY_PATTERN}$",
-)
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    """A request sent with an Idempotency-Key: whose key, and what was asked."""
+
+    user_id: int
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The stored response of the request that first used the key."""
+
+    status: int
+    body: dict
+
+
+class IdempotencyKeyTaken(Exception):
+    """The key is already committed: raised inside the service's transaction, replayed outside it."""
 
 
 def idempotency_key_from(request) -> str | None:
@@ -63,50 +73,44 @@ def request_fingerprint(*, method: str, path: str, data: dict) -> str:
     return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
 
 
-def idempotent(*, user_id: int, key: str, fingerprint: str,
-               operation: Callable[[], tuple[int, dict]]) -> tuple[int, dict, bool]:
-    """Run ``operation`` at most once per (user, key); returns (status, body, replayed)."""
-    inserted = False
-    try:
-        with transaction.atomic():
-            row = IdempotencyKey.objects.create(user_id=user_id, key=key,
-                                                request_fingerprint=fingerprint)
-            inserted = True
-            status, body = operation()
-            IdempotencyKey.objects.filter(pk=row.pk).update(response_status=status, response_body=body)
-    except IntegrityError:
-        if inserted:
-            raise  # the operation's own failure, not a duplicate key
-        return _replay(user_id=user_id, key=key, fingerprint=fingerprint)
-    return status, body, False
-
-
-def _replay(*, user_id: int, key: str, fingerprint: str) -> tuple[int, dict, bool]:
-    row = IdempotencyKey.objects.only("request_fingerprint", "response_status", "response_body").get(
-        user_id=user_id, key=key,
-    )
-    if row.request_fingerprint != fingerprint:
-        raise IdempotencyKeyReused()
-    return row.response_status, row.response_body, True
-
-
-def idempotent_response(request, key: str | None, data: dict, operation: Callable[[], dict], *,
-                        status: int) -> Response:
-    """Run ``operation`` (returning a response body) at most once per Idempotency-Key.
-
-    ``key`` is ``idempotency_key_from(request)``, read before the body is
-    validated so that a bad header is reported first. Without a key the
-    operation simply runs.
-    """
+def idempotent_request(request, key: str | None, data: dict) -> IdempotentRequest | None:
+    """What a service needs to run this request at most once per key; None without a key."""
     if key is None:
-        return Response(operation(), status=status)
-    fingerprint = request_fingerprint(method=request.method, path=request.path, data=data)
-    result_status, body, replayed = idempotent(
-        user_id=request.user.id, key=key, fingerprint=fingerprint,
-        operation=lambda: (status, operation()),
+        return None
+    return IdempotentRequest(user_id=request.user.id, key=key, fingerprint=request_fingerprint(
+        method=request.method, path=request.path, data=data))
+
+
+def idempotency_key_claim(request: IdempotentRequest | None) -> int | None:
+    """INSERT the key row (inside the caller's transaction); its id, or None without a key.
+
+    Raises ``IdempotencyKeyTaken`` when the key is already committed: the
+    caller's transaction must then end, and ``idempotency_replay`` answer.
+    """
+    if request is None:
+        return None
+    try:
+        row = IdempotencyKey.objects.create(user_id=request.user_id, key=request.key,
+                                            request_fingerprint=request.fingerprint)
+    except IntegrityError as exc:
+        raise IdempotencyKeyTaken() from exc
+    return row.pk
+
+
+def idempotency_key_complete(key_id: int | None, *, status: int, body: dict) -> None:
+    """Store the response on the claimed key row, in the same transaction as the operation."""
+    if key_id is not None:
+        IdempotencyKey.objects.filter(pk=key_id).update(response_status=status, response_body=body)
+
+
+def idempotency_replay(request: IdempotentRequest) -> Replay:
+    """The committed response of the key's first request, if this request is the same one."""
+    row = IdempotencyKey.objects.only("request_fingerprint", "response_status", "response_body").get(
+        user_id=request.user_id, key=request.key,
     )
-    headers = {REPLAYED_HEADER: "true"} if replayed else None
-    return Response(body, status=result_status, headers=headers)
+    if row.request_fingerprint != request.fingerprint:
+        raise IdempotencyKeyReused()
+    return Replay(status=row.response_status, body=row.response_body)
 
 
 def idempotency_keys_purge(*, older_than: timedelta | None = None) -> int:

@@ -1,9 +1,11 @@
 """OpenAPI pieces shared by every endpoint: the error body and its responses."""
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 from apps.core.fields import InputSerializer
+from apps.core.idempotency import HEADER, KEY_PATTERN, REPLAYED_HEADER
 
 
 class ApiAutoSchema(AutoSchema):
@@ -47,3 +49,14 @@ ERROR_RESPONSES = {
                         "seconds (with the same Idempotency-Key when moving money).",
                         "database_unavailable"),
 }
+
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+    description="Optional, 1-255 printable ASCII characters, unique per request you mean. "
+                "Retrying with the same key and body replays the original response "
+                f"(with `{REPLAYED_HEADER}: true`) instead of moving money again; the same key "
+                "with a different body is refused with 422 `idempotency_key_reused`. Keys are "
+                "kept for at least 24 hours. A refused request (4xx) does not use the key up.",
+    pattern=f"^{KEY_PATTERN}$",
+)

@@ -1,7 +1,7 @@
 import django_filters
 
-from apps.core.fields import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
 from apps.core.filters import IdFilter, UTCIsoDateTimeFilter
+from apps.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
 from apps.transactions.models import LedgerEntry, Transaction
 
 

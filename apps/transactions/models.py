@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.core.fields import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
+from apps.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
 
 
 class Transaction(models.Model):

@@ -2,7 +2,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 
-from apps.core.fields import BIGINT_MAX
+from apps.core.ids import BIGINT_MAX
 from apps.core.schema import ERROR_RESPONSES, error_response
 from apps.transactions.serializers import HistoryItemSerializer
 

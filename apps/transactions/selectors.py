@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from apps.core.exceptions import ReceiptLost, ReceiptPending
+from apps.transactions.exceptions import ReceiptLost, ReceiptPending
 from apps.transactions.models import LedgerEntry, Receipt
 from apps.transactions.receipts import receipt_number
 

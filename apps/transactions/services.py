@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from apps.core.exceptions import ReceiptLost
+from apps.transactions.exceptions import ReceiptLost
 from apps.transactions.models import Receipt, Transaction
 from apps.transactions.receipts import Party, ReceiptData, receipt_paths, render_pdf, render_text
 from apps.transactions.selectors import ReceiptFile, receipt_file_get

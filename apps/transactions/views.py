@@ -6,10 +6,10 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 
 from apps.core.filters import StrictFilterBackend
-from apps.core.pagination import HistoryCursorPagination
 from apps.core.schema import ERROR_RESPONSES, error_response
 from apps.transactions.filters import HistoryFilter
 from apps.transactions.models import LedgerEntry
+from apps.transactions.pagination import HistoryCursorPagination
 from apps.transactions.schema import history_schema
 from apps.transactions.selectors import transaction_history
 from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer

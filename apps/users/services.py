@@ -7,18 +7,19 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from apps.core.exceptions import (
+from apps.users.exceptions import (
     InvalidPassword,
     RefreshTokenInvalid,
     TokenAccountInactive,
     UsernameTaken,
 )
+from apps.wallets.services import WALLET_CREATED_BY_SERVICE, wallet_create
 
 User = get_user_model()
 
 
 def user_create(*, username: str, password: str, email: str = "") -> User:
-    """Create an active user (its wallet is created with it, see apps.wallets.signals).
+    """Create an active user and its empty wallet, in one transaction.
 
     Usernames are unique whatever their case (``Alice`` and ``alice`` are one
     account); the check here gives the friendly error, the unique index on
@@ -33,9 +34,11 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
         rules = [{"code": InvalidPassword.code, "message": m} for m in exc.messages]
         raise InvalidPassword(" ".join(exc.messages), details={"password": rules}) from exc
     user.set_password(password)
+    setattr(user, WALLET_CREATED_BY_SERVICE, True)  # the wallet is created just below
     try:
         with transaction.atomic():
             user.save()
+            wallet_create(user=user)
     except IntegrityError as exc:
         raise UsernameTaken() from exc
     return user

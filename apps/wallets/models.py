@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from apps.core.fields import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
+from apps.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
 
 
 class Wallet(models.Model):

@@ -1,4 +1,5 @@
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from functools import cache
 
 from django.db import connection
@@ -9,6 +10,11 @@ from apps.wallets.models import Wallet
 
 def wallet_get(*, user_id: int) -> Wallet:
     return get_object_or_404(Wallet.objects.filter(user__is_active=True), user_id=user_id)
+
+
+def wallet_balances() -> Iterator[tuple[int, int, Decimal]]:
+    """``(wallet_id, user_id, balance)`` of every wallet, streamed in wallet id order."""
+    return Wallet.objects.order_by("pk").values_list("pk", "user_id", "balance").iterator(chunk_size=10_000)
 
 
 def _lock_queryset(user_ids: list[int]):

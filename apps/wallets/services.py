@@ -1,28 +1,42 @@
-"""Every write to a wallet balance happens here, under row locks."""
+"""Every write to a wallet balance happens here, one function per movement.
+
+Each movement is one outermost, durable database transaction that reads top
+to bottom: claim the Idempotency-Key (if any), lock the wallets, check, write
+the balances and the ledger, store the response for the key, schedule what
+follows the commit. Nothing can nest it inside a longer transaction
+(``durable=True``), so the wallet locks are held exactly as long as shown.
+"""
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from http import HTTPStatus
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.core.exceptions import (
+from apps.core.idempotency import (
+    IdempotencyKeyTaken,
+    IdempotentRequest,
+    Replay,
+    idempotency_key_claim,
+    idempotency_key_complete,
+    idempotency_replay,
+)
+from apps.core.money import MAX_AMOUNT, SQLITE_MAX_BALANCE
+from apps.transactions.ledger import movement_record
+from apps.transactions.models import Transaction
+from apps.transactions.services import receipt_schedule
+from apps.wallets.balance_sql import balances_apply
+from apps.wallets.exceptions import (
     AccountInactive,
     BalanceLimitExceeded,
     InsufficientFunds,
     ReceiverNotFound,
     SelfTransfer,
 )
-from apps.core.fields import MAX_AMOUNT
-from apps.transactions.models import Transaction
-from apps.transactions.services import receipt_schedule
-from apps.wallets import movement_sql
 from apps.wallets.models import Wallet
 from apps.wallets.selectors import wallets_lock
-
-# SQLite (the embedded default) keeps decimals as 8-byte floats: exact to 15
-# significant digits, so its wallets hold at most 13 integer digits.
-SQLITE_MAX_BALANCE = Decimal("9999999999999.99")
+from apps.wallets.serializers import MovementOutputSerializer
 
 
 def max_balance() -> Decimal:
@@ -35,61 +49,83 @@ class MovementResult:
     balance: Decimal  # the acting wallet's balance after the movement
 
 
+# Set on a user whose creator calls ``wallet_create`` itself (see ``apps.wallets.signals``).
+WALLET_CREATED_BY_SERVICE = "wallet_created_by_service"
+
+
 def wallet_create(*, user) -> Wallet:
+    """The new user's empty wallet; call it in the transaction that creates the user."""
     return Wallet.objects.create(user=user)
 
 
-def _credit_check(wallet: Wallet, amount: Decimal) -> Decimal:
-    new_balance = wallet.balance + amount
-    if new_balance > max_balance():
+def _credit_check(wallet: Wallet, amount: Decimal) -> None:
+    if wallet.balance + amount > max_balance():
         raise BalanceLimitExceeded()
-    return new_balance
 
 
-def _record(*, kind: str, sender_id: int | None, receiver_id: int, amount: Decimal) -> Transaction:
-    """Move the balances and write the movement to the log (wallets already locked)."""
-    now = timezone.now()
-    deltas = {receiver_id: amount} if sender_id is None else {sender_id: -amount, receiver_id: amount}
-    movement_sql.balances_apply(deltas, now=now)
-    txn = movement_sql.movement_insert(kind=kind, sender_id=sender_id, receiver_id=receiver_id,
-                                       amount=amount, now=now)
-    # The receipt is produced in the background, after commit: a rolled-back
-    # movement enqueues nothing, and a broker outage cannot fail this one.
-    transaction.on_commit(partial(receipt_schedule, txn.pk))
-    return txn
+def _movement_response(result: MovementResult) -> dict:
+    """The 201 body, as stored for an Idempotency-Key's replays."""
+    return MovementOutputSerializer(result).data
 
 
-def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal) -> MovementResult:
+def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal,
+                    idempotency: IdempotentRequest | None = None) -> MovementResult | Replay:
     """Move ``amount`` from the sender's wallet to the receiver's, atomically.
 
-    Both wallets are locked in one query (ascending id order), funds are
-    checked under the lock, both balances and the log rows are written in
-    the same database transaction: it all happens or none of it does.
+    Both wallets are locked in one query (ascending id order, so two transfers
+    never deadlock), funds are checked under the lock, and both balances, the
+    ledger rows and the Idempotency-Key's response commit together: it all
+    happens or none of it does. A key already used returns its ``Replay``.
     """
-    if sender_id == receiver_id:
-        raise SelfTransfer()
-    with transaction.atomic():
-        wallets = wallets_lock(user_ids=(sender_id, receiver_id))
-        sender = wallets.get(sender_id)
-        receiver = wallets.get(receiver_id)
-        if sender is None:
-            raise AccountInactive()
-        if receiver is None:
-            raise ReceiverNotFound()
-        if sender.balance < amount:
-            raise InsufficientFunds()
-        _credit_check(receiver, amount)
-        txn = _record(kind=Transaction.Kind.TRANSFER, sender_id=sender_id, receiver_id=receiver_id,
-                      amount=amount)
-    return MovementResult(transaction=txn, balance=sender.balance - amount)
+    try:
+        with transaction.atomic(durable=True):
+            key_id = idempotency_key_claim(idempotency)
+            if sender_id == receiver_id:
+                raise SelfTransfer()
+            wallets = wallets_lock(user_ids=(sender_id, receiver_id))
+            sender, receiver = wallets.get(sender_id), wallets.get(receiver_id)
+            if sender is None:
+                raise AccountInactive()
+            if receiver is None:
+                raise ReceiverNotFound()
+            if sender.balance < amount:
+                raise InsufficientFunds()
+            _credit_check(receiver, amount)
+
+            now = timezone.now()
+            balances_apply({sender_id: -amount, receiver_id: amount}, now=now)
+            txn = movement_record(kind=Transaction.Kind.TRANSFER, sender_id=sender_id,
+                                  receiver_id=receiver_id, amount=amount, now=now)
+            result = MovementResult(transaction=txn, balance=sender.balance - amount)
+            if key_id is not None:
+                idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))
+            # The receipt is produced in the background, after commit: a rolled-back
+            # movement enqueues nothing, and a broker outage cannot fail this one.
+            transaction.on_commit(partial(receipt_schedule, txn.pk))
+    except IdempotencyKeyTaken:
+        return idempotency_replay(idempotency)
+    return result
 
 
-def deposit_create(*, user_id: int, amount: Decimal) -> MovementResult:
-    """Credit ``amount`` to a user's wallet from outside the system."""
-    with transaction.atomic():
-        wallet = wallets_lock(user_ids=(user_id,)).get(user_id)
-        if wallet is None:
-            raise ReceiverNotFound()
-        new_balance = _credit_check(wallet, amount)
-        txn = _record(kind=Transaction.Kind.DEPOSIT, sender_id=None, receiver_id=user_id, amount=amount)
-    return MovementResult(transaction=txn, balance=new_balance)
+def deposit_create(*, user_id: int, amount: Decimal,
+                   idempotency: IdempotentRequest | None = None) -> MovementResult | Replay:
+    """Credit ``amount`` to a user's wallet from outside the system (staff, or a command)."""
+    try:
+        with transaction.atomic(durable=True):
+            key_id = idempotency_key_claim(idempotency)
+            wallet = wallets_lock(user_ids=(user_id,)).get(user_id)
+            if wallet is None:
+                raise ReceiverNotFound()
+            _credit_check(wallet, amount)
+
+            now = timezone.now()
+            balances_apply({user_id: amount}, now=now)
+            txn = movement_record(kind=Transaction.Kind.DEPOSIT, sender_id=None, receiver_id=user_id,
+                                  amount=amount, now=now)
+            result = MovementResult(transaction=txn, balance=wallet.balance + amount)
+            if key_id is not None:
+                idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))
+            transaction.on_commit(partial(receipt_schedule, txn.pk))
+    except IdempotencyKeyTaken:
+        return idempotency_replay(idempotency)
+    return result

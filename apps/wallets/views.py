@@ -3,8 +3,8 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotency_key_from, idempotent_response
-from apps.core.schema import ERROR_RESPONSES, error_response
+from apps.core.idempotency import REPLAYED_HEADER, Replay, idempotency_key_from, idempotent_request
+from apps.core.schema import ERROR_RESPONSES, IDEMPOTENCY_KEY_PARAMETER, error_response
 from apps.core.throttling import MoneyRateThrottle
 from apps.wallets.permissions import IsStaff
 from apps.wallets.selectors import wallet_get
@@ -14,7 +14,7 @@ from apps.wallets.serializers import (
     TransferInputSerializer,
     WalletOutputSerializer,
 )
-from apps.wallets.services import deposit_create, transfer_create
+from apps.wallets.services import MovementResult, deposit_create, transfer_create
 
 MOVEMENT_EXAMPLE = OpenApiExample(
     "Created", response_only=True, status_codes=["201"],
@@ -47,6 +47,13 @@ IDEMPOTENCY_RESPONSES = {
     429: ERROR_RESPONSES[429],
     503: ERROR_RESPONSES[503],
 }
+
+
+def movement_response(result: MovementResult | Replay) -> Response:
+    """201 with the movement, or the stored response of an Idempotency-Key's first request."""
+    if isinstance(result, Replay):
+        return Response(result.body, status=result.status, headers={REPLAYED_HEADER: "true"})
+    return Response(MovementOutputSerializer(result).data, status=status.HTTP_201_CREATED)
 
 
 class WalletViewSet(viewsets.GenericViewSet):
@@ -101,13 +108,9 @@ class WalletViewSet(viewsets.GenericViewSet):
         key = idempotency_key_from(request)  # a malformed header is refused before anything else
         data = TransferInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return idempotent_response(
-            request, key, data.validated_data,
-            lambda: MovementOutputSerializer(
-                transfer_create(sender_id=request.user.id, **data.validated_data)
-            ).data,
-            status=status.HTTP_201_CREATED,
-        )
+        result = transfer_create(sender_id=request.user.id, **data.validated_data,
+                                 idempotency=idempotent_request(request, key, data.validated_data))
+        return movement_response(result)
 
     @extend_schema(
         operation_id="wallet_deposit",
@@ -137,8 +140,6 @@ class WalletViewSet(viewsets.GenericViewSet):
         key = idempotency_key_from(request)
         data = DepositInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return idempotent_response(
-            request, key, data.validated_data,
-            lambda: MovementOutputSerializer(deposit_create(**data.validated_data)).data,
-            status=status.HTTP_201_CREATED,
-        )
+        result = deposit_create(**data.validated_data,
+                                idempotency=idempotent_request(request, key, data.validated_data))
+        return movement_response(result)

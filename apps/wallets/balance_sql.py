@@ -1,0 +1,42 @@
+"""The balance write of a money movement, as one plain SQL statement.
+
+Written through the query builder (``update()`` with ``F``, ``Case`` and
+``Round``) the same statement cost 0.67 ms more CPU per movement (median of
+5 x 1,000 movements in one process): compiling it cost more than PostgreSQL
+spends running it. It runs unchanged on PostgreSQL and SQLite, only inside a
+movement's transaction after its wallets are locked.
+
+The UPDATE applies deltas (``balance + delta``) rather than writing values
+computed in Python: under the lock both give the same result, and a delta can
+never overwrite a concurrent write. ``ROUND(…, 2)`` is exact on PostgreSQL and
+brings SQLite's floating-point sum back to the cent.
+"""
+import datetime as dt
+from decimal import Decimal
+from functools import cache
+
+from django.db import connection
+
+from apps.wallets.models import Wallet
+
+
+@cache
+def _balances_sql(wallets: int) -> str:
+    quote = connection.ops.quote_name
+    table = quote(Wallet._meta.db_table)
+    user, balance, updated_at = (quote(Wallet._meta.get_field(f).column)
+                                 for f in ("user", "balance", "updated_at"))
+    whens = " ".join(["WHEN %s THEN %s"] * wallets)
+    ids = ", ".join(["%s"] * wallets)
+    return (f"UPDATE {table} SET {balance} = ROUND({balance} + CASE {user} {whens} END, 2), "
+            f"{updated_at} = %s WHERE {user} IN ({ids})")
+
+
+def balances_apply(deltas: dict[int, Decimal], *, now: dt.datetime) -> None:
+    """Add ``deltas[user_id]`` to each locked wallet, in one UPDATE."""
+    params = [value for user_id, delta in deltas.items() for value in (user_id, delta)]
+    params += [connection.ops.adapt_datetimefield_value(now), *deltas]
+    with connection.cursor() as cursor:
+        cursor.execute(_balances_sql(len(deltas)), params)
+        if cursor.rowcount != len(deltas):  # the caller holds the locks: cannot happen
+            raise RuntimeError(f"balance update touched {cursor.rowcount} wallets, expected {len(deltas)}")
