@@ -225,8 +225,8 @@ if SECURE_PROXY_SSL_HEADER is not None and len(SECURE_PROXY_SSL_HEADER) != 2:
 # embedded default is kombu's filesystem transport under var/celery/: no
 # server needed, still a real, separate worker process. No result backend.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://localhost/"
-# A transfer publishes after commit, in the request: with the broker down or
-# hanging the publish must give up quickly (the sweep re-enqueues later).
+# Only the receipt relay's beat and the health check publish or connect: the
+# money path never talks to the broker. An unreachable broker is given up on quickly.
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
@@ -240,10 +240,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_CELERY_DIR / "queue"),
         "processed_folder": str(_CELERY_DIR / "processed"),
         "control_folder": str(_CELERY_DIR / "control"),
+        "polling_interval": 0.25,  # seconds between two looks at the queue folder
     }
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
-}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -252,22 +250,30 @@ CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# Seconds before a missing, pending or failed receipt is picked up again by the sweep.
-RECEIPT_SWEEP_AFTER = env.int("RECEIPT_SWEEP_AFTER", default=300)
-# Days back the sweep looks for transactions that have no receipt at all (a
-# bounded primary-key range, not the whole table). Older ones are queued by
-# their first download; pending and failed receipts are swept whatever their age.
-RECEIPT_SWEEP_WINDOW_DAYS = env.int("RECEIPT_SWEEP_WINDOW_DAYS", default=7)
-if RECEIPT_SWEEP_WINDOW_DAYS < 1 or RECEIPT_SWEEP_WINDOW_DAYS * 86_400 <= RECEIPT_SWEEP_AFTER:
-    raise ImproperlyConfigured("RECEIPT_SWEEP_WINDOW_DAYS must be at least 1 day and longer "
-                               "than RECEIPT_SWEEP_AFTER.")
-# Seconds between two sweeps run by Celery beat.
-RECEIPT_SWEEP_INTERVAL = env.int("RECEIPT_SWEEP_INTERVAL", default=300)
-# Periodic tasks run by `celery -A config beat`; add new entries as new keys.
+# --- Receipts: the outbox relay ------------------------------------------------
+# A movement inserts its receipt row `pending` in its own transaction; Celery
+# beat sends the relay task every RECEIPT_RELAY_INTERVAL seconds, and the
+# worker that takes it renders due receipts in batches of RECEIPT_BATCH_SIZE
+# for up to RECEIPT_RELAY_BUDGET_SECONDS.
+RECEIPT_RELAY_INTERVAL = env.float("RECEIPT_RELAY_INTERVAL", default=1.0)
+RECEIPT_BATCH_SIZE = env.int("RECEIPT_BATCH_SIZE", default=100)
+RECEIPT_RELAY_BUDGET_SECONDS = env.float("RECEIPT_RELAY_BUDGET_SECONDS", default=10.0)
+# A claimed batch belongs to its worker this long; if the worker dies, its
+# receipts are claimed again when the lease ends. Longer than any batch takes.
+RECEIPT_LEASE_SECONDS = env.int("RECEIPT_LEASE_SECONDS", default=60)
+# Attempts per receipt (retried after 5 s, 10 s, 20 s, ...) before it is marked failed.
+RECEIPT_MAX_ATTEMPTS = env.int("RECEIPT_MAX_ATTEMPTS", default=6)
+if RECEIPT_RELAY_INTERVAL <= 0 or RECEIPT_BATCH_SIZE < 1 or RECEIPT_LEASE_SECONDS < 1 \
+        or RECEIPT_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("RECEIPT_RELAY_INTERVAL, RECEIPT_BATCH_SIZE, RECEIPT_LEASE_SECONDS and "
+                               "RECEIPT_MAX_ATTEMPTS must be positive.")
+# Periodic tasks run by `celery -A config beat` (one beat per deployment); add new entries as new keys.
 CELERY_BEAT_SCHEDULE = {
-    "receipts-sweep": {
-        "task": "apps.transactions.tasks.receipts_sweep_task",
-        "schedule": float(RECEIPT_SWEEP_INTERVAL),
+    "receipts-relay": {
+        "task": "apps.transactions.tasks.receipts_relay",
+        "schedule": RECEIPT_RELAY_INTERVAL,
+        # A tick nobody took within a few intervals is dropped: the next one does the same work.
+        "options": {"expires": max(5.0, 5 * RECEIPT_RELAY_INTERVAL)},
     },
     "purge-idempotency-keys": {
         "task": "apps.core.tasks.purge_idempotency_keys",

@@ -18,7 +18,7 @@ GUNICORN_ACCESS_LOG=${GUNICORN_ACCESS_LOG:--} \
     "$PY" -m gunicorn -c config/gunicorn.py config.wsgi --bind "$HOST:$PORT" &
 pids="$pids $!"
 
-# Background work: the receipt worker and the periodic sweep (Celery beat).
+# Background work: the receipt worker, and Celery beat sending the receipt relay every second.
 # The broker is CELERY_BROKER_URL (Redis), else the filesystem queue in var/.
 "$PY" -m celery -A config worker -l info --concurrency "${CELERY_CONCURRENCY:-2}" &
 pids="$pids $!"

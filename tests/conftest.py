@@ -7,7 +7,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.users.services import user_create
 from apps.wallets.models import Wallet
-from apps.wallets.services import deposit_create
+from apps.wallets.services import deposit_create, transfer_create
 
 DEFAULT_PASSWORD = "a-long-enough-password-1"
 
@@ -52,6 +52,12 @@ def alice(make_user):
 def bob(make_user):
     """A user with an empty wallet."""
     return make_user(username="bob")
+
+
+@pytest.fixture
+def transfer(alice, bob):
+    """A committed 12.34 transfer from alice to bob (its receipt owed, not yet rendered)."""
+    return transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("12.34")).transaction
 
 
 @pytest.fixture

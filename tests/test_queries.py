@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from tests.conftest import balance_of
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
-MAX_QUERIES_PER_TRANSFER = 4  # lock both wallets, update both, insert log, insert entries
+# Lock both wallets, update both, insert the log row, its entries and its owed receipt (the outbox).
+MAX_QUERIES_PER_TRANSFER = 5
 
 
 @pytest.mark.django_db(transaction=True)

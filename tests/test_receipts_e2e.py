@@ -1,28 +1,31 @@
-"""End to end: a real Celery worker process on real Redis produces the receipts.
+"""End to end: real Celery worker and beat processes on real Redis produce the receipts.
 
-The worker is started once for the module, pointed at the same test database
-and the same media directory as the live test server. Redis must be running:
-under CI (``CI`` set) an unreachable Redis fails the run instead of skipping.
-``RECEIPTS_E2E_REDIS_URL`` picks the Redis database (default 1).
+Each test starts its own processes, pointed at the same test database and a
+media directory of its own. Redis must be running: under CI (``CI`` set) an
+unreachable Redis fails the run instead of skipping. ``RECEIPTS_E2E_REDIS_URL``
+picks the Redis database (default 1).
 """
-import json
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
+from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 import redis
 from django.conf import settings
-from django.core.management import call_command
 from django.db import connection
 
 from apps.transactions.models import Receipt
+from apps.wallets.services import deposit_create
+from tests.broker_proxy import BrokerProxy
 from tests.celery_helpers import broker
 from tests.conftest import access_token_for
 from tests.http import post_json
@@ -30,7 +33,7 @@ from tests.http import post_json
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 REDIS_URL = os.environ.get("RECEIPTS_E2E_REDIS_URL", "redis://127.0.0.1:6379/1")
-DEADLINE = 30  # seconds for a receipt to become downloadable
+DEADLINE = 60  # seconds for the receipts of a test to become ready
 BASE_DIR = Path(settings.BASE_DIR)
 
 
@@ -52,38 +55,64 @@ def redis_broker():
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    client.delete("celery", "unacked", "unacked_index")  # leftovers of an interrupted run
     return REDIS_URL
 
 
-@pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker, redis_broker, tmp_path_factory):
-    """A real ``celery -A config worker`` process; stopped when the module ends."""
-    media = tmp_path_factory.mktemp("e2e-media")
-    log_path = tmp_path_factory.mktemp("e2e-worker") / "worker.log"
-    env = {**os.environ, "CELERY_BROKER_URL": redis_broker, "DATABASE_URL": _database_url(),
-           "MEDIA_ROOT": str(media), "DEBUG": "true", "CONN_MAX_AGE": "0"}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info",
-             "--concurrency", "2", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"e2e-{uuid.uuid4().hex[:8]}@%h"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    try:
-        started = time.monotonic()
-        while b" ready." not in log_path.read_bytes():
-            if proc.poll() is not None or time.monotonic() - started > 60:
-                pytest.fail(f"The worker did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield media, log_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+class Background:
+    """Worker and beat processes of one test; every one is killed when the test ends."""
+
+    def __init__(self, media: Path, logs: Path):
+        self.media, self.logs, self.procs = media, logs, []
+
+    def env(self, broker_url: str, **extra) -> dict:
+        return {**os.environ, "CELERY_BROKER_URL": broker_url, "DATABASE_URL": _database_url(),
+                "MEDIA_ROOT": str(self.media), "DEBUG": "true", "CONN_MAX_AGE": "0",
+                "RECEIPT_RELAY_INTERVAL": "0.5", **extra}
+
+    def start(self, kind: str, broker_url: str, wait_ready: bool = True, **extra) -> subprocess.Popen:
+        log_path = self.logs / f"{kind}-{len(self.procs)}.log"
+        if kind == "worker":
+            args = ["worker", "-l", "info", "--concurrency", "1", "--without-gossip", "--without-mingle",
+                    "--without-heartbeat", "-n", f"e2e-{uuid.uuid4().hex[:8]}@%h"]
+        else:
+            args = ["beat", "-l", "info", "--schedule", str(self.logs / f"beat-{len(self.procs)}")]
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", *args], cwd=BASE_DIR,
+                                    env=self.env(broker_url, **extra), stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        proc.log_path = log_path
+        self.procs.append(proc)
+        if kind == "worker" and wait_ready:
+            started = time.monotonic()
+            while b" ready." not in log_path.read_bytes():
+                if proc.poll() is not None or time.monotonic() - started > 60:
+                    pytest.fail(f"The worker did not start:\n{self.log_tail()}")
+                time.sleep(0.2)
+        return proc
+
+    @staticmethod
+    def kill(proc: subprocess.Popen) -> None:
+        """SIGKILL the process and its pool children: no shutdown, no cleanup."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def log_tail(self) -> str:
+        return "\n".join(f"--- {p.log_path.name}\n{p.log_path.read_text(errors='replace')[-2000:]}"
+                         for p in self.procs)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                self.kill(proc)
+
+
+@pytest.fixture
+def background(redis_broker, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"  # the live server serves what the workers wrote
+    processes = Background(settings.MEDIA_ROOT, tmp_path)
+    yield processes
+    processes.stop()
 
 
 def _get(url: str, token: str) -> tuple[int, bytes, str]:
@@ -95,59 +124,108 @@ def _get(url: str, token: str) -> tuple[int, bytes, str]:
         return exc.code, exc.read(), exc.headers.get("Content-Type", "")
 
 
-def _download_within_deadline(url: str, token: str, log_path: Path) -> tuple[bytes, str]:
+def _wait_all_ready(ids: list[int], background: Background) -> None:
     deadline = time.monotonic() + DEADLINE
-    while True:
-        status, body, content_type = _get(url, token)
-        if status == 200:
-            return body, content_type
-        assert status == 409 and json.loads(body)["code"] == "receipt_pending", (status, body)
+    while Receipt.objects.filter(pk__in=ids, status="ready").count() < len(ids):
         if time.monotonic() > deadline:
-            pytest.fail(f"No receipt within {DEADLINE}s. Worker log:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.25)
+            states = dict(Receipt.objects.filter(pk__in=ids).values_list("status").annotate())
+            pytest.fail(f"Receipts not ready within {DEADLINE}s ({states}):\n{background.log_tail()}")
+        time.sleep(0.2)
 
 
-@pytest.fixture
-def parties(make_user, settings, worker):
-    settings.MEDIA_ROOT = worker[0]  # the live server serves what the worker wrote
-    return make_user(balance="100.00"), make_user()
+def _owed_backlog(count: int, make_user) -> list[int]:
+    user = make_user()
+    return [deposit_create(user_id=user.pk, amount=Decimal("1.00")).transaction.pk for _ in range(count)]
 
 
-def test_transfer_receipt_is_produced_by_the_worker(live_server, parties, worker):
-    media, log_path = worker
-    sender, receiver = parties
-    with broker(REDIS_URL):
-        status, body = post_json(f"{live_server.url}/api/wallet/transfer/",
-                                 {"receiver_id": receiver.pk, "amount": "7.25"}, access_token_for(sender))
+def _files(media: Path) -> list[str]:
+    return sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file())
+
+
+def test_transfer_receipt_is_produced_by_worker_and_beat(live_server, make_user, background):
+    background.start("worker", REDIS_URL)
+    background.start("beat", REDIS_URL)
+    sender, receiver = make_user(balance="100.00"), make_user()
+    status, body = post_json(f"{live_server.url}/api/wallet/transfer/",
+                             {"receiver_id": receiver.pk, "amount": "7.25"}, access_token_for(sender))
     assert status == 201, body
     txn_id = body["transaction"]["id"]
+    _wait_all_ready([txn_id], background)
 
     url = f"{live_server.url}/api/transactions/{txn_id}/receipt/"
-    pdf, content_type = _download_within_deadline(url, access_token_for(receiver), log_path)
-    assert content_type == "application/pdf" and pdf.startswith(b"%PDF")
-    text, _ = _download_within_deadline(url + "?format=txt", access_token_for(sender), log_path)
-    assert b"7.25" in text and str(txn_id).encode() in text
-
+    status, pdf, content_type = _get(url, access_token_for(receiver))
+    assert (status, content_type) == (200, "application/pdf") and pdf.startswith(b"%PDF")
+    status, text, _ = _get(url + "?format=txt", access_token_for(sender))
+    assert status == 200 and b"7.25" in text and str(txn_id).encode() in text
     receipt = Receipt.objects.get(pk=txn_id)
     assert receipt.status == "ready" and receipt.attempts == 1
-    assert (media / receipt.pdf_path).read_bytes() == pdf
-    assert (media / receipt.txt_path).read_bytes() == text
+    assert (background.media / receipt.pdf_path).read_bytes() == pdf
 
 
-def test_broker_down_at_commit_then_the_sweep_gets_the_receipt_produced(live_server, parties, worker):
-    media, log_path = worker
-    sender, receiver = parties
-    with broker("redis://127.0.0.1:1/0"):  # nothing listens there
-        status, body = post_json(f"{live_server.url}/api/wallet/transfer/",
-                                 {"receiver_id": receiver.pk, "amount": "3.00"}, access_token_for(sender))
-    assert status == 201, body
-    txn_id = body["transaction"]["id"]
-    url = f"{live_server.url}/api/transactions/{txn_id}/receipt/"
-    time.sleep(1)
-    assert _get(url, access_token_for(sender))[0] == 409  # nothing was enqueued
+def test_broker_outage_never_delays_a_transfer_and_receipts_follow_its_end(live_server, make_user,
+                                                                           background):
+    proxy = BrokerProxy(target=(urlsplit(REDIS_URL).hostname, urlsplit(REDIS_URL).port or 6379))
+    db = int(urlsplit(REDIS_URL).path.strip("/") or 0)
+    try:
+        background.start("worker", proxy.url(db))
+        background.start("beat", proxy.url(db))
+        sender, receiver = make_user(balance="100.00"), make_user()
+        transfer_url = f"{live_server.url}/api/wallet/transfer/"
+        token = access_token_for(sender)
 
-    with broker(REDIS_URL):
-        call_command("sweep_receipts", "--older-than=0")
-    pdf, _ = _download_within_deadline(url, access_token_for(sender), log_path)
-    assert pdf.startswith(b"%PDF")
-    assert (media / Receipt.objects.get(pk=txn_id).pdf_path).is_file()
+        proxy.blackhole()  # the workers' and beat's broker now accepts and never answers
+        ids = []
+        for web_broker in ("redis://127.0.0.1:1/0", proxy.url(db)):  # refused, then black-holed
+            with broker(web_broker):
+                for _ in range(3):
+                    started = time.monotonic()
+                    status, body = post_json(transfer_url, {"receiver_id": receiver.pk, "amount": "1.00"},
+                                             token)
+                    assert status == 201, body
+                    assert time.monotonic() - started < 1.0
+                    ids.append(body["transaction"]["id"])
+        time.sleep(2)
+        assert not Receipt.objects.filter(pk__in=ids, status="ready").exists()  # nothing reaches a worker
+
+        proxy.forward()  # the outage ends; no command is run
+        _wait_all_ready(ids, background)
+        assert set(Receipt.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
+    finally:
+        proxy.close()
+
+
+def test_two_workers_share_a_backlog_and_render_each_receipt_once(make_user, background):
+    ids = _owed_backlog(200, make_user)
+    for _ in range(2):
+        background.start("worker", REDIS_URL, RECEIPT_BATCH_SIZE="20")
+    background.start("beat", REDIS_URL)
+    _wait_all_ready(ids, background)
+    # Each claim counts an attempt: one attempt each means each receipt was rendered exactly once.
+    assert set(Receipt.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
+    assert len(_files(background.media)) == 2 * len(ids)
+    logs = [p.log_path.read_text() for p in background.procs[:2]]
+    assert all("receipts_relay" in log for log in logs), "both workers took relay ticks"
+
+
+def test_worker_killed_mid_batch_leaves_its_receipts_to_the_next_after_the_lease(make_user, background):
+    ids = _owed_backlog(600, make_user)
+    lease = {"RECEIPT_LEASE_SECONDS": "3", "RECEIPT_BATCH_SIZE": "200"}
+    victim = background.start("worker", REDIS_URL, **lease)
+    background.start("beat", REDIS_URL, **lease)
+    deadline = time.monotonic() + DEADLINE
+    # The first batch is done, the next one is claimed and being rendered: kill the worker there.
+    while not Receipt.objects.filter(pk__in=ids, status="ready").exists():
+        assert time.monotonic() < deadline, background.log_tail()
+        time.sleep(0.02)
+    background.kill(victim)
+    stranded = list(Receipt.objects.filter(pk__in=ids, status="pending", attempts=1)
+                    .values_list("pk", flat=True))
+    assert stranded, "the killed worker held a claimed batch"
+
+    background.start("worker", REDIS_URL, **lease)
+    _wait_all_ready(ids, background)
+    assert set(Receipt.objects.filter(pk__in=stranded).values_list("attempts", flat=True)) == {2}
+    files = _files(background.media)
+    assert len(files) == 2 * len(ids) and len(set(files)) == len(files)  # no duplicate, no suffixed copy
+    expected = {p for r in Receipt.objects.filter(pk__in=ids) for p in (r.pdf_path, r.txt_path)}
+    assert set(files) == expected

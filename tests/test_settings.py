@@ -30,12 +30,12 @@ def test_debug_allows_a_development_key():
     assert result.stdout.strip() == "True"
 
 
-@pytest.mark.parametrize("env", [{"RECEIPT_SWEEP_WINDOW_DAYS": "0"},
-                                 {"RECEIPT_SWEEP_WINDOW_DAYS": "1", "RECEIPT_SWEEP_AFTER": "86400"}])
-def test_start_up_fails_clearly_on_a_sweep_window_that_cannot_work(env):
+@pytest.mark.parametrize("env", [{"RECEIPT_RELAY_INTERVAL": "0"}, {"RECEIPT_BATCH_SIZE": "0"},
+                                 {"RECEIPT_LEASE_SECONDS": "0"}, {"RECEIPT_MAX_ATTEMPTS": "0"}])
+def test_start_up_fails_clearly_on_a_receipt_relay_that_cannot_work(env):
     result = _load_settings(SECRET_KEY="", DEBUG="true", **env)
     assert result.returncode != 0
-    assert "RECEIPT_SWEEP_WINDOW_DAYS must be at least 1 day" in result.stderr
+    assert "must be positive" in result.stderr
 
 
 def test_embedded_sqlite_serializes_writers():

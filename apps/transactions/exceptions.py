@@ -13,6 +13,6 @@ class ReceiptPending(ApiError):
 class ReceiptLost(ReceiptPending):
     """A receipt that must be produced again: answered exactly like a pending one.
 
-    Its row says ``ready`` but a file is gone from storage, or it was never
-    produced and is too old for the sweep to find it.
+    Its row says ``ready`` but a file is gone from storage, or the row itself
+    is missing.
     """

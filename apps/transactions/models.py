@@ -82,11 +82,16 @@ class LedgerEntry(models.Model):
 
 
 class Receipt(models.Model):
-    """The PDF and text receipt of one transaction, produced in the background.
+    """The receipt of one transaction: an outbox row, then the state of its files.
 
-    Kept apart from the immutable ``Transaction`` row. A transaction without a
-    ``Receipt`` row counts as pending: the transfer itself never inserts one;
-    the receipt task creates and completes it (``services.receipt_generate``).
+    The movement's own database transaction inserts it ``pending`` (see
+    ``ledger.movement_record``): a committed transaction always owes its
+    receipt, and a rolled-back one owes nothing. The receipt relay
+    (``services.receipts_claim``) takes pending rows whose ``due_at`` has
+    passed, pushing ``due_at`` one lease ahead while it renders them; a
+    worker that dies leaves them to be claimed again once the lease ends.
+    A failed render is due again after a backoff, and ends ``failed`` after
+    ``RECEIPT_MAX_ATTEMPTS``.
     """
 
     class Status(models.TextChoices):
@@ -101,12 +106,19 @@ class Receipt(models.Model):
     pdf_path = models.CharField(max_length=255, blank=True, default="")
     txt_path = models.CharField(max_length=255, blank=True, default="")
     generated_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0, help_text="Claims so far (renders started).")
     last_error = models.TextField(blank=True, default="")
+    due_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="A pending receipt may be claimed from this time on (lease end, or retry backoff).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "updated_at"], name="receipt_status_updated_idx")]
+        indexes = [
+            # The relay's queue: only pending rows are in it, so it stays as small as the backlog.
+            models.Index(fields=["due_at"], condition=Q(status="pending"), name="receipt_pending_due_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="ready") | (Q(generated_at__isnull=False) & ~Q(pdf_path="")

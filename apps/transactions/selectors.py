@@ -1,11 +1,8 @@
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from apps.transactions.exceptions import ReceiptLost, ReceiptPending
 from apps.transactions.models import LedgerEntry, Receipt
@@ -48,10 +45,9 @@ def receipt_file_get(*, user_id: int, transaction_id: int, fmt: str) -> ReceiptF
 
     404 (as if it did not exist) for anyone but the sender and the receiver;
     ``ReceiptPending`` (409) until the receipt is ready; ``ReceiptLost`` (the
-    same 409) when it has to be produced again: the row says ready but the
-    file is gone from storage, or there is no row and the transaction is
-    older than the sweep window. Reads only: ``services.receipt_download``
-    does the repair.
+    same 409) when it has to be rendered again: the row says ready but the
+    file is gone from storage, or the row itself is missing. Reads only:
+    ``services.receipt_download`` does the repair.
     """
     entry = get_object_or_404(
         LedgerEntry.objects.select_related("transaction__receipt")
@@ -62,8 +58,7 @@ def receipt_file_get(*, user_id: int, transaction_id: int, fmt: str) -> ReceiptF
     created_at = entry.transaction.created_at
     receipt = getattr(entry.transaction, "receipt", None)
     if receipt is None:
-        window = timedelta(days=settings.RECEIPT_SWEEP_WINDOW_DAYS)
-        raise ReceiptLost() if created_at < timezone.now() - window else ReceiptPending()
+        raise ReceiptLost()
     if receipt.status != Receipt.Status.READY:
         raise ReceiptPending()
     path = receipt.pdf_path if fmt == "pdf" else receipt.txt_path

@@ -1,12 +1,15 @@
-"""Receipt state changes: scheduling, generation, the sweep that re-enqueues,
-and the download that puts a lost receipt back in the queue.
+"""Receipt state changes: the relay's claim, the batch render, failures, and re-rendering.
 
-A transaction with no ``Receipt`` row counts as pending; the money path only
-schedules ``receipt_schedule`` on commit and never waits for the broker.
+The money path never talks to the broker: the movement's own transaction
+inserts the owed ``Receipt`` row (``ledger.movement_record``). The relay task
+(``tasks.receipts_relay``, run by Celery beat every ``RECEIPT_RELAY_INTERVAL``
+seconds on any worker) claims due rows here with ``SELECT … FOR UPDATE SKIP
+LOCKED``, renders them in batches and marks them ready. This module never
+enqueues anything; ``tasks`` imports it, never the other way round.
 """
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -14,36 +17,53 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from apps.transactions.exceptions import ReceiptLost
 from apps.transactions.models import Receipt, Transaction
-from apps.transactions.receipts import Party, ReceiptData, receipt_paths, render_pdf, render_text
+from apps.transactions.receipts import Party, ReceiptData, receipt_paths, render_batch
 from apps.transactions.selectors import ReceiptFile, receipt_file_get
 
 logger = logging.getLogger(__name__)
 
 
-def receipt_schedule(transaction_id: int) -> bool:
-    """Enqueue the receipt task; never raises. Call it from ``transaction.on_commit``.
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.RECEIPT_LEASE_SECONDS)
 
-    If the broker is unreachable the error is logged and ``False`` returned:
-    the money movement has already committed, and the sweep enqueues the
-    receipt again later.
+
+def retry_backoff(attempts: int) -> timedelta:
+    """Wait before the next attempt: 5 s after the first failure, doubling, at most 10 minutes."""
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 600))
+
+
+def receipts_claim(*, limit: int) -> list[int]:
+    """Claim up to ``limit`` due receipts for one render batch; their transaction ids.
+
+    The rows are locked with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so
+    workers claiming at once take disjoint batches without waiting for each
+    other; on SQLite the IMMEDIATE transaction serializes claims. A claim
+    counts an attempt and pushes ``due_at`` one lease ahead: until then no
+    other worker takes the row; if this worker dies, the row is due again
+    when the lease ends. A row already claimed ``RECEIPT_MAX_ATTEMPTS``
+    times (its worker kept dying) is marked ``failed`` instead.
     """
-    from apps.transactions.tasks import receipt_generate_task  # tasks import this module
-
-    try:
-        receipt_generate_task.apply_async(args=(transaction_id,))
-    except KombuOperationalError as exc:  # the broker is down: expected, no traceback
-        logger.error("Could not enqueue the receipt of transaction %s (%s); the sweep will retry it.",
-                     transaction_id, exc)
-        return False
-    except Exception:  # anything else must not fail a committed transfer either
-        logger.exception("Could not enqueue the receipt of transaction %s; the sweep will retry it.",
-                         transaction_id)
-        return False
-    return True
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Receipt.objects.filter(status=Receipt.Status.PENDING, due_at__lte=now)
+            .order_by("due_at").select_for_update(skip_locked=True)
+            .values_list("transaction_id", "attempts")[:limit]
+        )
+        spent = [pk for pk, attempts in rows if attempts >= settings.RECEIPT_MAX_ATTEMPTS]
+        claimed = [pk for pk, attempts in rows if attempts < settings.RECEIPT_MAX_ATTEMPTS]
+        if spent:
+            Receipt.objects.filter(pk__in=spent).update(
+                status=Receipt.Status.FAILED, updated_at=now,
+                last_error=f"Gave up after {settings.RECEIPT_MAX_ATTEMPTS} attempts without a render.")
+            logger.error("Receipts of transactions %s failed for good.", spent)
+        if claimed:
+            Receipt.objects.filter(pk__in=claimed).update(
+                due_at=now + _lease(), attempts=F("attempts") + 1, updated_at=now)
+    return claimed
 
 
 def _receipt_data(txn: Transaction) -> ReceiptData:
@@ -65,151 +85,97 @@ def _storage_write(name: str, content: bytes) -> None:
         raise OSError(f"Storage saved {name!r} as {saved!r}; refusing a duplicate receipt file.")
 
 
-def _receipt_done(receipt: Receipt) -> bool:
-    """Ready, and both files still in storage: a file deleted from storage is produced again."""
-    return receipt.status == Receipt.Status.READY and all(
-        default_storage.exists(name) for name in (receipt.pdf_path, receipt.txt_path))
+@dataclass(frozen=True)
+class BatchOutcome:
+    ready: list[int]
+    failed: dict[int, str]  # transaction id -> error
 
 
-def receipt_generate(*, transaction_id: int) -> Receipt | None:
-    """Render and store the receipt of a committed transaction; idempotent.
+def receipts_render(*, transaction_ids: list[int]) -> BatchOutcome:
+    """Render and store a claimed batch: one query reads it, one UPDATE marks it ready.
 
-    Running it twice, or on two workers at once, leaves one ``Receipt`` row
-    and one PDF and one text file: the row is created race-free
-    (``get_or_create`` on the primary key), the files are written under the
-    row lock, and a ``ready`` receipt whose files are in storage is never
-    rewritten. A ``ready`` row whose file has gone is rendered and written
-    again. Returns ``None`` if the transaction does not exist.
+    Idempotent: file names are deterministic and a re-render writes the same
+    bytes over them, so a batch run twice (a lease that ran out) leaves one
+    PDF and one text file per receipt. A file that cannot be written fails
+    that receipt alone (``receipts_attempt_failed``); the rest of the batch
+    is marked ready.
     """
-    txn = Transaction.objects.select_related("sender", "receiver").filter(pk=transaction_id).first()
-    if txn is None:
-        logger.warning("No transaction %s: nothing to produce a receipt for.", transaction_id)
-        return None
-    receipt, _ = Receipt.objects.get_or_create(transaction_id=txn.pk)
-    if _receipt_done(receipt):
-        return receipt
-
-    data = _receipt_data(txn)  # render outside the lock: pure and deterministic
-    pdf, txt = render_pdf(data), render_text(data)
-    pdf_path, txt_path = receipt_paths(transaction_id=txn.pk, created_at=txn.created_at)
-    with transaction.atomic():
-        receipt = Receipt.objects.select_for_update().get(pk=txn.pk)
-        if _receipt_done(receipt):
-            return receipt  # another worker finished first
-        _storage_write(pdf_path, pdf)
-        _storage_write(txt_path, txt)
-        now = timezone.now()
-        Receipt.objects.filter(pk=txn.pk).update(
-            status=Receipt.Status.READY, pdf_path=pdf_path, txt_path=txt_path, generated_at=now,
-            attempts=F("attempts") + 1, last_error="", updated_at=now,
-        )
-    return Receipt.objects.get(pk=txn.pk)
-
-
-def receipt_attempt_failed(*, transaction_id: int, error: str, final: bool) -> None:
-    """Record a failed attempt: still ``pending`` while retries remain, else ``failed``."""
-    if not Transaction.objects.filter(pk=transaction_id).exists():
-        return
-    Receipt.objects.get_or_create(transaction_id=transaction_id)
-    Receipt.objects.filter(pk=transaction_id).exclude(status=Receipt.Status.READY).update(
-        status=Receipt.Status.FAILED if final else Receipt.Status.PENDING,
-        attempts=F("attempts") + 1, last_error=error[:2000], updated_at=timezone.now(),
+    txns = list(
+        Transaction.objects.filter(pk__in=transaction_ids).select_related("sender", "receiver")
+        .only("id", "kind", "amount", "created_at", "sender__id", "sender__username",
+              "receiver__id", "receiver__username")
+        .order_by("id")
     )
+    rendered = render_batch([_receipt_data(txn) for txn in txns])
+    now = timezone.now()
+    ready, failed = [], {}
+    for txn, files in zip(txns, rendered, strict=True):
+        pdf_path, txt_path = receipt_paths(transaction_id=txn.pk, created_at=txn.created_at)
+        try:
+            _storage_write(pdf_path, files.pdf)
+            _storage_write(txt_path, files.txt)
+        except OSError as exc:
+            failed[txn.pk] = repr(exc)
+            continue
+        ready.append(Receipt(transaction_id=txn.pk, status=Receipt.Status.READY, pdf_path=pdf_path,
+                             txt_path=txt_path, generated_at=now, last_error="", updated_at=now))
+    # Only rows still pending: a row put back by a re-render request in the meantime stays owed.
+    Receipt.objects.filter(status=Receipt.Status.PENDING).bulk_update(
+        ready, ["status", "pdf_path", "txt_path", "generated_at", "last_error", "updated_at"])
+    if failed:
+        receipts_attempt_failed(errors=failed)
+    return BatchOutcome(ready=[r.transaction_id for r in ready], failed=failed)
+
+
+def receipts_attempt_failed(*, errors: dict[int, str]) -> None:
+    """Record failed attempts: due again after a backoff, or ``failed`` once attempts run out."""
+    now = timezone.now()
+    attempts = dict(Receipt.objects.filter(pk__in=list(errors), status=Receipt.Status.PENDING)
+                    .values_list("transaction_id", "attempts"))
+    for transaction_id, made in attempts.items():
+        error = errors[transaction_id][:2000]
+        if made >= settings.RECEIPT_MAX_ATTEMPTS:
+            Receipt.objects.filter(pk=transaction_id).update(
+                status=Receipt.Status.FAILED, last_error=error, updated_at=now)
+            logger.error("The receipt of transaction %s failed for good: %s", transaction_id, error)
+        else:
+            Receipt.objects.filter(pk=transaction_id).update(
+                due_at=now + retry_backoff(made), last_error=error, updated_at=now)
+            logger.warning("The receipt of transaction %s failed (attempt %s), retried later: %s",
+                           transaction_id, made, error)
 
 
 RECEIPT_LOST_ERROR = "Requested while lost (file missing from storage, or never produced); queued again."
 
 
-def receipt_rebuild(*, transaction_id: int) -> bool:
-    """Put a lost receipt back to ``pending`` and enqueue it once that commits.
+def receipts_rerender(*, transaction_ids: list[int], reason: str) -> int:
+    """Make receipts owed again (due now, a fresh set of attempts); how many changed.
 
-    Lost: the row says ``ready`` but a file is gone from storage, or there is
-    no row at all (the transaction is too old for the sweep window). Only the
-    call that makes the change enqueues, so a client polling the download
-    does not flood the queue. If the publish fails the row is ``pending`` and
-    the sweep enqueues it after ``RECEIPT_SWEEP_AFTER``, whatever its age.
-    The transaction must exist (the download found it). Returns whether this
-    call queued it.
+    For a receipt whose file was lost from storage, one that failed for
+    good, or a transaction whose receipt row is missing. The relay renders
+    them within ``RECEIPT_RELAY_INTERVAL``. Existing transactions only.
     """
+    now = timezone.now()
+    ids = list(Transaction.objects.filter(pk__in=transaction_ids).values_list("pk", flat=True))
     with transaction.atomic():
-        _, created = Receipt.objects.get_or_create(transaction_id=transaction_id,
-                                                   defaults={"last_error": RECEIPT_LOST_ERROR})
-        changed = created or Receipt.objects.filter(
-            pk=transaction_id, status=Receipt.Status.READY,
-        ).update(status=Receipt.Status.PENDING, last_error=RECEIPT_LOST_ERROR, updated_at=timezone.now())
-        if changed:
-            transaction.on_commit(partial(receipt_schedule, transaction_id))
-    if changed:
-        logger.warning("The receipt of transaction %s was lost; queued to be produced again.",
-                       transaction_id)
-    return bool(changed)
+        have = set(Receipt.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        Receipt.objects.bulk_create([Receipt(transaction_id=pk, last_error=reason, due_at=now)
+                                     for pk in ids if pk not in have], ignore_conflicts=True)
+        changed = Receipt.objects.filter(pk__in=have).exclude(status=Receipt.Status.PENDING).update(
+            status=Receipt.Status.PENDING, attempts=0, due_at=now, last_error=reason, updated_at=now)
+    return changed + len(set(ids) - have)
 
 
 def receipt_download(*, user_id: int, transaction_id: int, fmt: str) -> ReceiptFile:
-    """The receipt file for the download; a lost receipt is queued again and answers 409.
+    """The receipt file for the download; a lost receipt is owed again and answers 409.
 
     ``ReceiptLost`` is a ``ReceiptPending``: the caller sees ``receipt_pending``
-    and retries, and the file is back once the task has run.
+    and retries, and the file is back once the relay has rendered it. Only the
+    request that finds it lost changes the row, so polling does not reset it.
     """
     try:
         return receipt_file_get(user_id=user_id, transaction_id=transaction_id, fmt=fmt)
     except ReceiptLost:
-        receipt_rebuild(transaction_id=transaction_id)
+        if receipts_rerender(transaction_ids=[transaction_id], reason=RECEIPT_LOST_ERROR):
+            logger.warning("The receipt of transaction %s was lost; owed again.", transaction_id)
         raise
-
-
-def _first_id_since(since) -> int:
-    """The lowest transaction id that can have been created at or after ``since``.
-
-    Ids grow with ``created_at`` (set once at insert, never editable), so the
-    newest transaction older than ``since`` marks where the window starts.
-    The query walks the primary-key index backwards from the newest row and
-    stops at the first older one: it reads the window, never the history.
-    """
-    older = (Transaction.objects.filter(created_at__lt=since).order_by("-id")
-             .values_list("id", flat=True).first())
-    return 0 if older is None else older + 1
-
-
-def receipts_sweep(*, older_than: timedelta, window: timedelta | None = None,
-                   limit: int = 1000) -> tuple[int, int]:
-    """Enqueue again the receipts that are missing, pending or failed for ``older_than``.
-
-    Missing: a transaction created within ``window`` (default
-    ``RECEIPT_SWEEP_WINDOW_DAYS``) but more than ``older_than`` ago, with no
-    ``Receipt`` row (its task was never enqueued, e.g. the broker was down
-    at commit, or was lost). Only that window is read, as a primary-key
-    range, so the cost of a sweep does not grow with the history; an older
-    transaction without a receipt is queued by its first download instead.
-    Pending or failed: no progress for longer than ``older_than``, whatever
-    the transaction's age (the status index finds them; a lost receipt that
-    a download could not enqueue is among them). At most ``limit`` per run,
-    missing ones first (oldest first), then the longest-stuck ones. Stops at
-    the first publish failure (the broker is still down).
-    Returns ``(found, enqueued)``.
-    """
-    if window is None:
-        window = timedelta(days=settings.RECEIPT_SWEEP_WINDOW_DAYS)
-    now = timezone.now()
-    cutoff, since = now - older_than, now - window
-    ids = []
-    if since < cutoff:
-        ids = list(
-            Transaction.objects.filter(pk__gte=_first_id_since(since), created_at__gte=since,
-                                       created_at__lt=cutoff, receipt__isnull=True)
-            .order_by("id").values_list("id", flat=True)[:limit]
-        )
-    if len(ids) < limit:
-        ids += list(
-            Receipt.objects.filter(status__in=[Receipt.Status.PENDING, Receipt.Status.FAILED],
-                                   updated_at__lt=cutoff)
-            .order_by("updated_at").values_list("transaction_id", flat=True)[:limit - len(ids)]
-        )
-    enqueued = 0
-    for transaction_id in ids:
-        if not receipt_schedule(transaction_id):
-            break
-        enqueued += 1
-    if ids:
-        logger.info("Receipt sweep: %s stale, %s enqueued.", len(ids), enqueued)
-    return len(ids), enqueued

@@ -1,45 +1,40 @@
-"""Background entry points: receive ids, re-read the rows, call a service."""
+"""Background entry points: the receipt relay. Tasks call services; services never enqueue."""
 import logging
-from datetime import timedelta
+import time
 
 from celery import shared_task
-from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db import DatabaseError
 
-from apps.transactions.services import receipt_attempt_failed, receipt_generate, receipts_sweep
+from apps.transactions.services import receipts_attempt_failed, receipts_claim, receipts_render
 
 logger = logging.getLogger(__name__)
 
-RECEIPT_MAX_RETRIES = 6  # backoff 5 s, 10 s, 20 s, ... up to 10 minutes, with jitter
-RETRYABLE = (DatabaseError, OSError)  # the database or the storage being unavailable
 
+@shared_task(acks_late=False, ignore_result=True)
+def receipts_relay() -> int:
+    """Render owed receipts, batch after batch, until none is due or the time budget is spent.
 
-def _record_failure(transaction_id: int, exc: Exception, *, final: bool) -> None:
-    try:
-        receipt_attempt_failed(transaction_id=transaction_id, error=repr(exc), final=final)
-    except Exception:  # the database itself may be what is failing; the sweep covers it
-        logger.exception("Could not record the failed receipt attempt for transaction %s.", transaction_id)
-
-
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=RECEIPT_MAX_RETRIES)
-def receipt_generate_task(self, transaction_id: int) -> None:
-    try:
-        receipt_generate(transaction_id=transaction_id)
-    except RETRYABLE as exc:
-        final = self.request.retries >= self.max_retries
-        _record_failure(transaction_id, exc, final=final)
-        if final:
-            raise
-        countdown = get_exponential_backoff_interval(
-            factor=5, retries=self.request.retries, maximum=600, full_jitter=True,
-        )
-        raise self.retry(exc=exc, countdown=max(countdown, 1)) from exc
-    except Exception as exc:
-        _record_failure(transaction_id, exc, final=True)
-        raise
-
-
-@shared_task(acks_late=True)
-def receipts_sweep_task() -> None:
-    receipts_sweep(older_than=timedelta(seconds=settings.RECEIPT_SWEEP_AFTER))
+    Celery beat sends this every ``RECEIPT_RELAY_INTERVAL`` seconds (each
+    message expires after a few intervals, so a busy or absent worker never
+    finds a pile of them). Any number of workers may run it at once: each
+    claims its own batches (``receipts_claim``). The message is acknowledged
+    on receipt: what a dead worker had claimed is due again when its lease
+    ends, and the next tick takes it. Returns how many receipts became ready.
+    """
+    deadline = time.monotonic() + settings.RECEIPT_RELAY_BUDGET_SECONDS
+    ready = 0
+    while time.monotonic() < deadline:
+        ids = receipts_claim(limit=settings.RECEIPT_BATCH_SIZE)
+        if not ids:
+            break
+        try:
+            ready += len(receipts_render(transaction_ids=ids).ready)
+        except DatabaseError:
+            # The database is failing: the claimed rows are due again when their lease ends.
+            logger.exception("Receipt batch of %s interrupted by a database error.", len(ids))
+            break
+        except Exception as exc:  # a bug in rendering: count the attempt, retry after a backoff
+            logger.exception("Receipt batch of %s failed.", len(ids))
+            receipts_attempt_failed(errors=dict.fromkeys(ids, repr(exc)))
+    return ready

@@ -2,13 +2,14 @@
 
 Each movement is one outermost, durable database transaction that reads top
 to bottom: claim the Idempotency-Key (if any), lock the wallets, check, write
-the balances and the ledger, store the response for the key, schedule what
-follows the commit. Nothing can nest it inside a longer transaction
-(``durable=True``), so the wallet locks are held exactly as long as shown.
+the balances and the ledger rows (the owed receipt among them: an outbox row
+that the receipt relay renders after the commit), store the response for the
+key. Nothing here talks to the broker. Nothing can nest a movement inside a
+longer transaction (``durable=True``), so the wallet locks are held exactly
+as long as shown.
 """
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 from http import HTTPStatus
 
 from django.db import connection, transaction
@@ -25,7 +26,6 @@ from apps.core.idempotency import (
 from apps.core.money import MAX_AMOUNT, SQLITE_MAX_BALANCE
 from apps.transactions.ledger import movement_record
 from apps.transactions.models import Transaction
-from apps.transactions.services import receipt_schedule
 from apps.wallets.balance_sql import balances_apply
 from apps.wallets.exceptions import (
     AccountInactive,
@@ -99,9 +99,6 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal,
             result = MovementResult(transaction=txn, balance=sender.balance - amount)
             if key_id is not None:
                 idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))
-            # The receipt is produced in the background, after commit: a rolled-back
-            # movement enqueues nothing, and a broker outage cannot fail this one.
-            transaction.on_commit(partial(receipt_schedule, txn.pk))
     except IdempotencyKeyTaken:
         return idempotency_replay(idempotency)
     return result
@@ -125,7 +122,6 @@ def deposit_create(*, user_id: int, amount: Decimal,
             result = MovementResult(transaction=txn, balance=wallet.balance + amount)
             if key_id is not None:
                 idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))
-            transaction.on_commit(partial(receipt_schedule, txn.pk))
     except IdempotencyKeyTaken:
         return idempotency_replay(idempotency)
     return result
