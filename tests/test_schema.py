@@ -1,12 +1,19 @@
 """The committed OpenAPI schema is what the code generates, and it documents every operation."""
+import re
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 import yaml
 from django.conf import settings
 from django.core.management import call_command
+from rest_framework import exceptions as drf_exceptions
+from rest_framework_simplejwt import exceptions as jwt_exceptions
 
 from apps.core import exceptions
+from apps.core import schema as core_schema
+from apps.transactions import exceptions as transaction_exceptions
+from apps.users import exceptions as user_exceptions
 from apps.wallets import exceptions as wallet_exceptions
 
 COMMITTED = Path(settings.BASE_DIR) / "schema.yml"
@@ -103,6 +110,65 @@ def test_history_documents_filters_pagination_and_errors(schema):
     assert _codes(listing, "400") == {"invalid_filter"}
     retrieve = schema["paths"]["/api/transactions/{id}/"]["get"]
     assert _codes(retrieve, "404") == {"not_found"}
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+# DRF errors that the exception handler answers with another code or status.
+TRANSLATED_BY_HANDLER = {
+    drf_exceptions.ValidationError,  # `invalid_input`, or a field's own code (`unknown_field`, ...)
+    drf_exceptions.UnsupportedMediaType,  # our 400 `unsupported_media_type`
+}
+
+
+def _statuses_by_code() -> dict[str, set[int]]:
+    """Every error code the API can answer, with the statuses it is answered with."""
+    assert {user_exceptions.UsernameTaken, transaction_exceptions.ReceiptPending,
+            wallet_exceptions.SelfTransfer} <= set(_subclasses(exceptions.ApiError))
+    assert jwt_exceptions.InvalidToken in set(_subclasses(drf_exceptions.APIException))
+    statuses = defaultdict(set)
+    for error in _subclasses(exceptions.ApiError):
+        statuses[error.code].add(error.status_code)
+    for error in _subclasses(drf_exceptions.APIException):
+        if error not in TRANSLATED_BY_HANDLER:
+            statuses[error.default_code].add(error.status_code)
+    for error in vars(core_schema).values():
+        if isinstance(error, core_schema.ErrorCode):
+            statuses[error.code].add(error.status_code)
+    return statuses
+
+
+def test_an_error_code_means_one_status():
+    assert {code: found for code, found in _statuses_by_code().items() if len(found) > 1} == {}
+
+
+def test_every_documented_error_code_is_answered_with_that_status(schema):
+    statuses = _statuses_by_code()
+    documented = 0
+    for name, _, operation in _operations(schema):
+        for status, response in operation["responses"].items():
+            body = response.get("content", {}).get("application/json", {})
+            if body.get("schema") != {"$ref": "#/components/schemas/Error"}:
+                continue
+            for code in _codes(operation, status):
+                assert code in statuses, f"{name}: no error has the code `{code}` (under {status})"
+                assert int(status) in statuses[code], (
+                    f"{name}: `{code}` is documented under {status} but answered with {statuses[code]}")
+                documented += 1
+    assert documented >= 70
+
+
+def test_transfer_description_lists_its_refusals(schema):
+    transfer = schema["paths"]["/api/wallet/transfer/"]["post"]
+    listed = re.search(r"Error codes: (.+)\.$", transfer["description"]).group(1)
+    codes = re.findall(r"`(\w+)`", listed)
+    assert len(codes) == len(set(codes)) >= 5
+    assert set(codes) <= _codes(transfer, "400")
+    assert wallet_exceptions.InsufficientFunds.code in codes
 
 
 def _throttles_of(path: str, method: str) -> list:

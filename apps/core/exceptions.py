@@ -72,5 +72,7 @@ class DatabaseUnavailable(ApiError):
                "retry with the same Idempotency-Key so the request is applied at most once.")
 
 
+# A body field the endpoint does not know (``fields.InputSerializer``): a validation code, no class.
+UNKNOWN_FIELD_CODE = "unknown_field"
 # Codes that a serializer field may raise and that become the top-level code.
-FIELD_ERROR_CODES = {InvalidAmount.code, "unknown_field"}
+FIELD_ERROR_CODES = {InvalidAmount.code, UNKNOWN_FIELD_CODE}

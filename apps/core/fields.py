@@ -5,7 +5,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.exceptions import InvalidAmount
+from apps.core.exceptions import UNKNOWN_FIELD_CODE, InvalidAmount
 from apps.core.ids import BIGINT_MAX
 from apps.core.money import (
     AMOUNT_DECIMAL_PLACES,
@@ -109,7 +109,7 @@ class InputSerializer(serializers.Serializer):
             unknown = sorted(set(self.initial_data) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError(
-                    {name: serializers.ErrorDetail("Unknown field.", code="unknown_field")
+                    {name: serializers.ErrorDetail("Unknown field.", code=UNKNOWN_FIELD_CODE)
                      for name in unknown}
                 )
         return attrs

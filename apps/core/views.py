@@ -1,24 +1,16 @@
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.exception_handler import is_api_request, json_error
 from apps.core.health import health_report
-
-HealthSerializer = inline_serializer(
-    name="Health",
-    fields={
-        "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
-        "database": serializers.ChoiceField(choices=["ok", "down"]),
-        "broker": serializers.ChoiceField(choices=["ok", "down", "not_configured"]),
-    },
-)
+from apps.core.schema import health_schema
 
 
+@health_schema
 class HealthView(APIView):
     """Public: 200 when the database and the broker answer, 503 naming the part that does not."""
 
@@ -26,20 +18,6 @@ class HealthView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = []
 
-    @extend_schema(
-        operation_id="healthz",
-        tags=["health"],
-        summary="Health check (no authentication)",
-        responses={
-            200: OpenApiResponse(HealthSerializer, description="Everything is reachable.", examples=[
-                OpenApiExample("Healthy", value={"status": "ok", "database": "ok", "broker": "ok"}),
-            ]),
-            503: OpenApiResponse(HealthSerializer, description="A dependency is down.", examples=[
-                OpenApiExample("Broker down", value={"status": "unavailable", "database": "ok",
-                                                     "broker": "down"}),
-            ]),
-        },
-    )
     def get(self, request):
         report = health_report()
         code = status.HTTP_200_OK if report["status"] == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE

@@ -1,10 +1,19 @@
-"""OpenAPI documentation of the history endpoints (kept apart from the view code)."""
+"""OpenAPI documentation of the history and receipt endpoints (kept apart from the view code)."""
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions as drf_exceptions
 
+from apps.core.exceptions import InvalidFilter
 from apps.core.ids import BIGINT_MAX
-from apps.core.schema import ERROR_RESPONSES, error_response
-from apps.transactions.serializers import HistoryItemSerializer
+from apps.core.schema import ERROR_RESPONSES, INVALID_INPUT, UNKNOWN_FIELD, error_response
+from apps.transactions.exceptions import ReceiptPending
+from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer
 
 HISTORY_ITEM_EXAMPLE = {
     "id": 42, "kind": "transfer", "direction": "sent",
@@ -34,7 +43,7 @@ HISTORY_PARAMETERS = [
 
 INVALID_FILTER = error_response(
     "A query parameter is invalid or unknown (filters, `page_size`, `cursor`); "
-    "`details` names it.", "invalid_filter",
+    "`details` names it.", InvalidFilter,
 )
 
 history_schema = extend_schema_view(
@@ -67,9 +76,30 @@ history_schema = extend_schema_view(
             200: HistoryItemSerializer,
             401: ERROR_RESPONSES[401],
             404: error_response("No such transaction, or the caller is neither its sender "
-                                "nor its receiver.", "not_found"),
+                                "nor its receiver.", drf_exceptions.NotFound),
         },
         examples=[OpenApiExample("Transaction", response_only=True, status_codes=["200"],
                                  value=HISTORY_ITEM_EXAMPLE)],
     ),
+)
+
+receipt_schema = extend_schema(
+    operation_id="transaction_receipt",
+    tags=["transactions"],
+    summary="Download the receipt of a transaction",
+    description="The PDF receipt (or `?format=txt` for the plain-text twin), for the "
+                "sender or the receiver only. Receipts are produced in the background "
+                "shortly after the transaction; until then the answer is 409 "
+                f"`{ReceiptPending.code}`. A receipt whose file has been lost from storage "
+                "answers the same 409 while it is produced again.",
+    parameters=[ReceiptQuerySerializer],
+    responses={
+        (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The receipt."),
+        (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The receipt."),
+        400: error_response("Invalid query parameter.", INVALID_INPUT, UNKNOWN_FIELD),
+        401: ERROR_RESPONSES[401],
+        404: error_response("No such transaction of the caller.", drf_exceptions.NotFound),
+        409: error_response("The receipt is not produced yet, or is being produced again; "
+                            "retry shortly.", ReceiptPending),
+    },
 )

@@ -1,16 +1,13 @@
 from django.http import FileResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 
 from apps.core.filters import StrictFilterBackend
-from apps.core.schema import ERROR_RESPONSES, error_response
 from apps.transactions.filters import HistoryFilter
 from apps.transactions.models import LedgerEntry
 from apps.transactions.pagination import HistoryCursorPagination
-from apps.transactions.schema import history_schema
+from apps.transactions.schema import history_schema, receipt_schema
 from apps.transactions.selectors import transaction_history
 from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer
 from apps.transactions.services import receipt_download
@@ -50,26 +47,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             return queryset
         return super().filter_queryset(queryset)
 
-    @extend_schema(
-        operation_id="transaction_receipt",
-        tags=["transactions"],
-        summary="Download the receipt of a transaction",
-        description="The PDF receipt (or `?format=txt` for the plain-text twin), for the "
-                    "sender or the receiver only. Receipts are produced in the background "
-                    "shortly after the transaction; until then the answer is 409 "
-                    "`receipt_pending`. A receipt whose file has been lost from storage "
-                    "answers the same 409 while it is produced again.",
-        parameters=[ReceiptQuerySerializer],
-        responses={
-            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The receipt."),
-            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The receipt."),
-            400: error_response("Invalid query parameter.", "invalid_input", "unknown_field"),
-            401: ERROR_RESPONSES[401],
-            404: error_response("No such transaction of the caller.", "not_found"),
-            409: error_response("The receipt is not produced yet, or is being produced again; "
-                                "retry shortly.", "receipt_pending"),
-        },
-    )
+    @receipt_schema
     @action(detail=True, methods=["get"], url_path="receipt", pagination_class=None, filter_backends=[],
             content_negotiation_class=FirstRendererNegotiation)
     def receipt(self, request, id=None):
