@@ -27,12 +27,8 @@ PROTECTED = [
 
 
 @pytest.fixture
-def alice(make_user):
-    return make_user(username="alice", balance="100.00")
-
-
-@pytest.fixture
 def bob(make_user):
+    """Unlike the shared fixture, bob holds money here: both parties can spend."""
     return make_user(username="bob", balance="50.00")
 
 

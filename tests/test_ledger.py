@@ -18,8 +18,7 @@ def ledger_verify():
 
 
 @pytest.fixture
-def books(make_user):
-    alice = make_user(username="alice", balance="100.00")
+def books(make_user, alice):
     bob = make_user(username="bob", balance="0.10")
     carol = make_user(username="carol")
     transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("30.20"))

@@ -10,11 +10,6 @@ pytestmark = pytest.mark.django_db
 TOKEN, REFRESH, LOGOUT = "/api/auth/token/", "/api/auth/token/refresh/", "/api/auth/logout/"
 
 
-@pytest.fixture
-def alice(make_user):
-    return make_user(username="alice")
-
-
 def login(api, username="alice"):
     response = api.post(TOKEN, {"username": username, "password": DEFAULT_PASSWORD}, format="json")
     assert response.status_code == 200
