@@ -74,8 +74,9 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal,
 
     Both wallets are locked in one query (ascending id order, so two transfers
     never deadlock), funds are checked under the lock, and both balances, the
-    ledger rows and the Idempotency-Key's response commit together: it all
-    happens or none of it does. A key already used returns its ``Replay``.
+    ledger rows, the owed receipt and the Idempotency-Key's response commit
+    together: it all happens or none of it does. A key already used returns
+    its ``Replay``.
     """
     try:
         with transaction.atomic(durable=True):
@@ -94,6 +95,8 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal,
 
             now = timezone.now()
             balances_apply({sender_id: -amount, receiver_id: amount}, now=now)
+            # The log row, both ledger entries and the owed receipt: after the commit, the
+            # receipt relay renders it (no broker I/O here, nothing scheduled on commit).
             txn = movement_record(kind=Transaction.Kind.TRANSFER, sender_id=sender_id,
                                   receiver_id=receiver_id, amount=amount, now=now)
             result = MovementResult(transaction=txn, balance=sender.balance - amount)
