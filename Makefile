@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schema migrate seed clean bench
+.PHONY: run test lint schema migrate seed clean bench bench-tools
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found (set PYTHON=...)"; exit 1; }
@@ -45,11 +45,35 @@ seed: migrate
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
 
-## Throughput/latency benchmark against PostgreSQL's ceiling; writes BENCHMARKS.md.
-## Not part of CI (about 10 minutes). BENCH_ARGS=--quick for a smoke run.
+## A/B benchmark: the working tree against a baseline revision, same cells alternating; writes
+## BENCHMARKS.md. Not part of CI (about 15 minutes). BENCH_ARGS=--quick for a smoke run (about 4 min).
+## BENCH_BASELINE=<rev> (default: the tag bench-baseline, else HEAD); BENCH_NEW=<rev> benches a
+## revision instead of the working tree.
+BENCH_BASELINE ?=
+BENCH_NEW ?=
+
 $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	touch $@
 
-bench: $(VENV)/.bench-installed
-	$(PY) -m bench.run $(BENCH_ARGS)
+# wrk drives the HTTP load: Debian's package, installed when missing (package lists refreshed
+# only if the first attempt fails). pgbench (PostgreSQL's client package) drives the ceiling.
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || { \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+		echo "make bench: wrk not found, installing Debian's wrk package (apt-get install -y wrk)"; \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq wrk >/dev/null 2>&1 || { \
+			echo "make bench: install failed, refreshing the package lists (apt-get update) and retrying"; \
+			DEBIAN_FRONTEND=noninteractive $$sudo apt-get update -qq >/dev/null && \
+			DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq wrk >/dev/null; \
+		} || { \
+			echo "make bench: could not install wrk; install Debian's wrk package (apt-get install wrk)" \
+				"or put a wrk 4.x binary on PATH, then run make bench again." >&2; \
+			exit 1; \
+		}; \
+		command -v wrk >/dev/null 2>&1 || { echo "make bench: wrk still not on PATH" >&2; exit 1; }; \
+	}
+
+bench: $(VENV)/.bench-installed bench-tools
+	$(PY) -m bench.run $(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE)) \
+		$(if $(BENCH_NEW),--new $(BENCH_NEW)) $(BENCH_ARGS)

@@ -38,7 +38,21 @@ def capture_transfer(*, sender, receiver, amount: Decimal) -> dict:
                                {"receiver_id": receiver.pk, "amount": str(amount)}, format="json")
     if response.status_code != 201:
         raise RuntimeError(f"capture transfer failed: {response.status_code} {response.content!r}")
-    body = response.json()
+    executed = [q["sql"] for q in ctx.captured_queries
+                if not q["sql"].lstrip().upper().startswith(TRANSACTION_CONTROL)]
+    captured = {"statements": None, "executed": executed, "count": len(executed), "replay_error": None}
+    try:
+        captured["statements"] = _replayable(recorded, response.json(), sender, receiver, wallets, amount)
+    except (RuntimeError, KeyError, TypeError, ValueError, Transaction.DoesNotExist) as exc:
+        # The count stands; only the ceiling, which replays the statements, is lost.
+        captured["replay_error"] = str(exc)
+    return captured
+
+
+def _replayable(recorded, body, sender, receiver, wallets, amount) -> list[dict]:
+    """Each recorded statement with its parameters mapped to roles, for the ceiling's replay."""
+    from apps.transactions.models import Transaction
+
     txn = Transaction.objects.get(pk=body["transaction"]["id"])
     known = {
         "sender_user": sender.pk,
@@ -61,9 +75,7 @@ def capture_transfer(*, sender, receiver, amount: Decimal) -> dict:
         if sql.lstrip().upper().startswith(TRANSACTION_CONTROL):
             continue
         statements.append({"sql": sql, "params": [_role(value, by_value, sql) for value in params]})
-    executed = [q["sql"] for q in ctx.captured_queries
-                if not q["sql"].lstrip().upper().startswith(TRANSACTION_CONTROL)]
-    return {"statements": statements, "executed": executed, "count": len(executed)}
+    return statements
 
 
 def _role(value, by_value: dict, sql: str) -> dict:

@@ -1,229 +1,505 @@
-"""BENCHMARKS.md: the tables, the targets with PASS/FAIL, the profile summary."""
+"""BENCHMARKS.md: medians of the rounds per cell and revision, new/baseline ratios, the targets."""
 import contextlib
 import importlib.metadata
 import math
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
-from bench.stats import format_errors, markdown_table
+from bench.stats import fmt, format_errors, markdown_table, median
 
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
-EXPECTED_ERRORS = {"400 insufficient_funds", "insufficient_funds"}
-# ``read`` is a reference, not a target: GET /api/wallet/me/, the lightest authenticated request.
-SCENARIOS = ("ceiling", "spread", "hot", "read")
+REVS = ("baseline", "new")
+CELLS = ("ceiling", "spread", "hot", "read", "e2e", "blackhole")
+CELL_LABELS = {
+    "ceiling": "ceiling",
+    "spread": "spread",
+    "hot": "hot",
+    "read": "read",
+    "e2e": "spread + worker + beat",
+    "blackhole": "spread, broker black-holed",
+}
+CPU_GROUPS = ("service", "PostgreSQL", "Redis", "Celery", "wrk", "pgbench", "other")
+NUMERIC = ("per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms", "machine_cpu", "driver_cpu_share",
+           "receipts_per_s", "celery_ms_per_receipt")
+TOP = 32
+
+# Targets (issue being worked on): ratios against the baseline measured in the same run.
+SPREAD_SPEEDUP = 1.3
+SERVICE_CPU_RATIO = 0.75
+P99_RATIO = 0.8
+SPREAD_OVER_READ = 0.5
+BLACKHOLE_P99 = 1.2
+MAX_SQL = 5
+HISTORY_GROWTH = 1.5
+E2E_OVER_TRANSFER_ONLY = 0.5
+DRAIN_PER_S = 50
+CEILING_GOAL = 0.25
 
 
-def versions() -> dict:
+def versions(postgres: str = "unknown") -> dict:
     found = {"Python": sys.version.split()[0]}
     for name in ("Django", "djangorestframework", "djangorestframework_simplejwt", "psycopg2-binary",
-                 "gunicorn", "celery", "uvloop", "pyinstrument"):
+                 "gunicorn", "celery", "kombu", "redis", "pyinstrument"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             found[name] = importlib.metadata.version(name)
-    try:
-        from django.db import connection
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            found["PostgreSQL"] = cursor.fetchone()[0]
-    except Exception:
-        found["PostgreSQL"] = "unknown"
+    found["PostgreSQL"] = postgres
+    for tool, flag in (("wrk", "-v"), ("pgbench", "--version")):
+        if shutil.which(tool):
+            done = subprocess.run([tool, flag], capture_output=True, text=True)
+            first = (done.stdout or done.stderr).strip().splitlines()[:1]
+            found[tool] = first[0].split(" Copyright")[0].replace(f"{tool} ", "") if first else "?"
     return found
 
 
-def ratio(cells: list[dict], cell: dict) -> float | None:
-    if cell["scenario"] == "ceiling":
-        return None
-    ceiling = next((c for c in cells if c["scenario"] == "ceiling" and c["clients"] == cell["clients"]), None)
-    return cell["per_s"] / ceiling["per_s"] if ceiling and ceiling["per_s"] else None
+# --- medians and ratios ----------------------------------------------------------------
+
+def _finite(values) -> list[float]:
+    return [float(v) for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
 
 
-def pct(value) -> str:
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1%}"
+def median_of(values) -> float:
+    """Median of the values that were measured (None and NaN skipped); NaN when none was."""
+    return median(_finite(values))
 
 
-def main_table(cells: list[dict]) -> str:
+def ratio(new, base) -> float:
+    """new / baseline; NaN when either is missing or the baseline is zero or unbounded."""
+    if new is None or base is None or math.isnan(new) or math.isnan(base) or base == 0 or math.isinf(base):
+        return math.nan
+    return new / base
+
+
+def aggregate(records: list[dict]) -> dict:
+    """(cell, clients) -> revision -> medians over the rounds (errors summed, runs listed)."""
+    grouped: dict = {}
+    for record in records:
+        key = (record["cell"], record["clients"])
+        grouped.setdefault(key, {}).setdefault(record["rev"], []).append(record)
+    out: dict = {}
+    for key, by_rev in grouped.items():
+        for rev, runs in by_rev.items():
+            runs = sorted(runs, key=lambda r: r.get("round", 0))
+            summary = {"runs": len(runs), "per_s_runs": [r["per_s"] for r in runs],
+                       "p99_runs": [r["p99_ms"] for r in runs]}
+            for name in NUMERIC:
+                summary[name] = median_of([r.get(name) for r in runs])
+            errors: dict = {}
+            for run in runs:
+                for kind, count in run.get("errors", {}).items():
+                    errors[kind] = errors.get(kind, 0) + count
+            summary["errors"] = dict(sorted(errors.items()))
+            # requests still unanswered when a run ended whose latency had no bound (see summarize_wrk)
+            summary["hanging"] = sum(r.get("in_flight", 0) for r in runs if math.isinf(r.get("p99_ms", 0)))
+            groups = sorted({g for r in runs for g in r.get("cpu_ms", {})})
+            summary["cpu_ms"] = {group: median_of([r.get("cpu_ms", {}).get(group, 0.0) for r in runs])
+                                 for group in groups}
+            if any("backlog_start" in r for r in runs):
+                growth = [r["backlog_end"] - r["backlog_start"] for r in runs if "backlog_start" in r]
+                summary["backlog_growth"] = median_of(growth)
+                summary["backlog_runs"] = [(r["backlog_start"], r["backlog_end"]) for r in runs
+                                           if "backlog_start" in r]
+            if any("table_rows" in r for r in runs):
+                summary["table_rows"] = [r["table_rows"] for r in runs if "table_rows" in r]
+            out.setdefault(key, {})[rev] = summary
+    return out
+
+
+def get(agg: dict, cell: str, clients: int, rev: str, metric: str) -> float:
+    value = agg.get((cell, clients), {}).get(rev, {})
+    if metric.startswith("cpu:"):
+        return value.get("cpu_ms", {}).get(metric[4:], math.nan)
+    return value.get(metric, math.nan)
+
+
+def unanswered(errors: dict[str, int], documented: dict[str, set[str]]) -> dict[str, int]:
+    """The answers that are not "201 or a documented 4xx": socket errors, 5xx, and 4xx statuses
+    (or error codes of a status) that the revision's schema does not list for the transfer."""
+    bad = {}
+    for key, count in errors.items():
+        status, _, code = key.partition(" ")
+        allowed = (status.isdigit() and status.startswith("4") and status in documented
+                   and not (code and documented[status] and code not in documented[status]))
+        if not allowed:
+            bad[key] = count
+    return bad
+
+
+# --- targets -------------------------------------------------------------------------------------
+
+def _x(value: float) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return "∞" if math.isinf(value) else f"{value:.2f}x"
+
+
+def _check(value: float, test) -> bool | None:
+    return None if value is None or math.isnan(value) else bool(test(value))
+
+
+def targets(agg: dict, *, sql: dict, history: list[dict], drains: list[dict], ledgers: dict,
+            documented: dict[str, set[str]]) -> list[tuple[str, str, bool | None]]:
+    """(target, what was measured, PASS/FAIL or None when not measured), new revision vs baseline."""
+    found = []
+
+    def g(cell, rev, metric, clients=TOP):
+        return get(agg, cell, clients, rev, metric)
+
+    def versus(name, a, b, unit, test, digits=1):
+        """A ratio target: a / b, both shown."""
+        x = ratio(a, b)
+        found.append((name, f"{_x(x)} ({fmt(a, digits)} vs {fmt(b, digits)} {unit})", _check(x, test)))
+
+    versus(f"`spread`@{TOP} throughput ≥ {SPREAD_SPEEDUP}x baseline",
+           g("spread", "new", "per_s"), g("spread", "baseline", "per_s"), "/s", lambda v: v >= SPREAD_SPEEDUP)
+    versus(f"Service CPU per transfer (`spread`@{TOP}) ≤ {SERVICE_CPU_RATIO}x baseline",
+           g("spread", "new", "cpu:service"), g("spread", "baseline", "cpu:service"), "ms",
+           lambda v: v <= SERVICE_CPU_RATIO, digits=2)
+    versus(f"`spread`@{TOP} p99 ≤ {P99_RATIO}x baseline",
+           g("spread", "new", "p99_ms"), g("spread", "baseline", "p99_ms"), "ms", lambda v: v <= P99_RATIO)
+    versus(f"`spread`@{TOP} ≥ {SPREAD_OVER_READ}x `read`@{TOP} (new, same run)",
+           g("spread", "new", "per_s"), g("read", "new", "per_s"), "/s", lambda v: v >= SPREAD_OVER_READ)
+
+    name = f"`hot`@{TOP}: every request answered, 201 or a documented 4xx (new)"
+    hot = agg.get(("hot", TOP), {}).get("new")
+    if hot is None:
+        found.append((name, "not run", None))
+    else:
+        bad = unanswered(hot["errors"], documented)
+        measured = format_errors(hot["errors"]) + (f"; not allowed: {format_errors(bad)}" if bad else "")
+        found.append((name, measured, not bad))
+    healthy = {}
+    for (cell, clients), by_rev in agg.items():
+        if cell in ("spread", "hot", "read") and "new" in by_rev:
+            bad = unanswered(by_rev["new"]["errors"], {} if cell == "read" else documented)
+            if bad:
+                healthy[f"{cell}@{clients}"] = bad
+    found.append(("No socket error, 5xx or undocumented answer in `spread`, `hot`, `read` (new)",
+                  "; ".join(f"{k}: {format_errors(v)}" for k, v in healthy.items()) or "none", not healthy))
+
+    hole = agg.get(("blackhole", TOP), {}).get("new", {})
+    versus(f"`spread`@{TOP} p99 with the broker black-holed ≤ {BLACKHOLE_P99}x healthy (new)",
+           g("blackhole", "new", "p99_ms"), g("spread", "new", "p99_ms"), "ms", lambda v: v <= BLACKHOLE_P99)
+    if hole.get("errors"):
+        name, measured, ok = found[-1]
+        found[-1] = (name, f"{measured}; errors {format_errors(hole['errors'])}", ok)
+
+    count, before = ((sql.get(rev) or {}).get("count") for rev in ("new", "baseline"))
+    found.append((f"At most {MAX_SQL} SQL statements per transfer without an idempotency key (new)",
+                  "-" if count is None else f"{count} (baseline {fmt(before)})",
+                  None if count is None else count <= MAX_SQL))
+
+    if history:
+        measured = [r for r in history if r.get("median_ms") is not None]
+        small, large = min(r["rows"] for r in history), max(r["rows"] for r in history)
+        for page in ("first", "deep"):
+            a = next((r["median_ms"] for r in measured if r["rows"] == small and r["page"] == page), None)
+            b = next((r["median_ms"] for r in measured if r["rows"] == large and r["page"] == page), None)
+            name = f"`history` {page} page at {large:,} rows within {HISTORY_GROWTH}x of {small:,} (new)"
+            if a is None or b is None:
+                found.append((name, "failed", False))
+            else:
+                versus(name, b, a, "ms", lambda v: v <= HISTORY_GROWTH)
+    else:
+        found.append(("`history` pages at 1M rows within 1.5x of 10k (new)", "not run", None))
+
+    versus(f"End to end: transfers/s with worker + beat ≥ {E2E_OVER_TRANSFER_ONLY}x transfer-only (new)",
+           g("e2e", "new", "per_s"), g("spread", "new", "per_s"), "/s", lambda v: v >= E2E_OVER_TRANSFER_ONLY)
+    e2e = agg.get(("e2e", TOP), {}).get("new", {})
+    found.append(("End to end: receipt backlog not growing over the window (new, median of rounds)",
+                  ", ".join(f"{a:,} → {b:,}" for a, b in e2e.get("backlog_runs", [])) or "-",
+                  _check(e2e.get("backlog_growth", math.nan), lambda v: v <= 0)))
+
+    drain = next((d for d in drains if d["rev"] == "new"), None)
+    found.append((f"Embedded default drain ≥ {DRAIN_PER_S} receipts/s (new)",
+                  "not run" if drain is None else f"{drain['per_s']:.1f}/s",
+                  None if drain is None else drain["per_s"] >= DRAIN_PER_S))
+
+    of_ceiling = ratio(g("spread", "new", "per_s"), g("ceiling", "new", "per_s"))
+    before = ratio(g("spread", "baseline", "per_s"), g("ceiling", "baseline", "per_s"))
+    found.append((f"Goal: `spread`@{TOP} ≥ {CEILING_GOAL:.0%} of `ceiling`@{TOP} (new)",
+                  "-" if math.isnan(of_ceiling) else f"{of_ceiling:.1%} (baseline {before:.1%})",
+                  _check(of_ceiling, lambda v: v >= CEILING_GOAL)))
+    for rev in REVS:
+        ledger = ledgers.get(rev)
+        found.append((f"Ledger intact afterwards ({rev})", "-" if ledger is None else
+                      f"balances {ledger['balances']} = deposits {ledger['deposits']}, {ledger['negative']} "
+                      f"negative, {ledger['mismatched_wallets']} wallets off their log, verify_ledger "
+                      f"{ledger['verify_ledger']}", None if ledger is None else ledger["ok"]))
+    return found
+
+
+# --- tables ------------------------------------------------------------------------------------------
+
+def _runs(values) -> str:
+    return " / ".join(fmt(v, 0) if v == v and v >= 100 else fmt(v) for v in values)
+
+
+def _sorted_cells(agg: dict) -> list[tuple[str, int]]:
+    return sorted(agg, key=lambda key: (CELLS.index(key[0]), key[1]))
+
+
+def _problems(summary: dict) -> str:
+    if not summary:
+        return "-"
+    text = format_errors(summary.get("errors", {}))
+    if summary.get("hanging"):
+        text += f"; {summary['hanging']} unanswered when the run ended"
+    return text
+
+
+def ab_table(agg: dict) -> str:
     rows = []
-    for cell in sorted(cells, key=lambda c: (SCENARIOS.index(c["scenario"]), c["clients"])):
-        rows.append([cell["scenario"], cell["clients"], round(cell["per_s"]), cell["p50_ms"], cell["p95_ms"],
-                     cell["p99_ms"], format_errors(cell["errors"]), pct(ratio(cells, cell)),
-                     pct(cell.get("machine_cpu")),
-                     pct(cell["client_cpu_s"] / cell["seconds"]) if cell.get("client_cpu_s") is not None
-                     and cell["scenario"] != "ceiling" else "-"])
-    return markdown_table(["scenario", "clients", "transfers/s (`read`: requests/s)", "p50 ms", "p95 ms",
-                           "p99 ms",
-                           "errors (by status / code)", "API / ceiling", "machine CPU",
-                           "load generator CPU (of one core)"], rows)
+    for cell, clients in _sorted_cells(agg):
+        base, new = agg[(cell, clients)].get("baseline", {}), agg[(cell, clients)].get("new", {})
+        row = [CELL_LABELS[cell], clients]
+        for metric in ("per_s", "p99_ms", "cpu:service"):
+            a, b = get(agg, cell, clients, "baseline", metric), get(agg, cell, clients, "new", metric)
+            if metric == "cpu:service" and cell == "ceiling":
+                row += ["-", "-", "-"]
+            else:
+                digits = 2 if metric.startswith("cpu") else 1
+                row += [fmt(a, digits), fmt(b, digits), _x(ratio(b, a))]
+        row += [f"{_runs(base.get('per_s_runs', []))} · {_runs(new.get('per_s_runs', []))}",
+                f"{_problems(base)} · {_problems(new)}"]
+        rows.append(row)
+    return markdown_table(["cell", "clients", "base /s", "new /s", "new/base", "base p99 ms", "new p99 ms",
+                           "p99 new/base", "base service ms/op", "new service ms/op", "CPU new/base",
+                           "rounds /s (base · new)", "errors (base · new)"], rows)
 
 
-CPU_COLUMNS = ("service", "PostgreSQL", "Redis", "load generator", "Celery worker", "other")
-
-
-def cpu_table(cells: list[dict]) -> str:
-    """Where the machine's CPU went, per successful transfer, by process group."""
+def latency_table(agg: dict) -> str:
     rows = []
-    for cell in sorted(cells, key=lambda c: (SCENARIOS.index(c["scenario"]), c["clients"])):
-        spent = cell.get("cpu_ms_per_op") or {}
-        rows.append([cell["scenario"], cell["clients"],
-                     *[f"{spent.get(name, 0.0):.2f}" for name in CPU_COLUMNS], f"{sum(spent.values()):.2f}"])
-    return markdown_table(["scenario", "clients", *CPU_COLUMNS, "total"], rows)
+    for cell, clients in _sorted_cells(agg):
+        for rev in REVS:
+            s = agg[(cell, clients)].get(rev)
+            if s:
+                share = f"{s['machine_cpu']:.0%}" if s["machine_cpu"] == s["machine_cpu"] else "-"
+                rows.append([CELL_LABELS[cell], clients, rev, s["p50_ms"], s["p95_ms"], s["p99_ms"],
+                             s["max_ms"], share])
+    return markdown_table(["cell", "clients", "revision", "p50 ms", "p95 ms", "p99 ms", "max ms",
+                           "machine CPU"], rows)
+
+
+def cpu_table(agg: dict) -> str:
+    rows = []
+    for cell, clients in _sorted_cells(agg):
+        for rev in REVS:
+            s = agg[(cell, clients)].get(rev)
+            if s:
+                spent = s["cpu_ms"]
+                rows.append([CELL_LABELS[cell], clients, rev,
+                             *[fmt(spent.get(group, 0.0), 2) for group in CPU_GROUPS],
+                             fmt(sum(spent.values()), 2)])
+    return markdown_table(["cell", "clients", "revision", *CPU_GROUPS, "total"], rows)
+
+
+def ceiling_table(agg: dict, clients_list) -> str:
+    rows = []
+    for clients in clients_list:
+        for rev in REVS:
+            ceiling = agg.get(("ceiling", clients), {}).get(rev)
+            spread = agg.get(("spread", clients), {}).get(rev)
+            if not ceiling or not spread:
+                continue
+            sizes = ceiling.get("table_rows", [])
+            rows.append([clients, rev, ceiling["per_s"], spread["per_s"],
+                         f"{ratio(spread['per_s'], ceiling['per_s']):.1%}",
+                         " / ".join(f"{s['transactions']:,}" for s in sizes),
+                         " / ".join(f"{s['ledger_entries']:,}" for s in sizes)])
+    return markdown_table(["clients", "revision", "ceiling /s", "spread /s", "spread / ceiling",
+                           "transactions rows (per round)", "ledger entry rows (per round)"], rows)
+
+
+def e2e_table(agg: dict, records: list[dict]) -> str:
+    rows = []
+    for rev in REVS:
+        e2e = sorted((r for r in records if r["rev"] == rev and r["cell"] == "e2e"), key=lambda r: r["round"])
+        for run in e2e:
+            only = next((r for r in records if r["rev"] == rev and r["cell"] == "spread"
+                         and r["clients"] == TOP and r["round"] == run["round"]), None)
+            rows.append([rev, run["round"] + 1, run["per_s"], only["per_s"] if only else math.nan,
+                         _x(ratio(run["per_s"], only["per_s"] if only else math.nan)),
+                         run.get("receipts_per_s", math.nan),
+                         f"{run.get('backlog_start', '-'):,} → {run.get('backlog_end', '-'):,}"
+                         if "backlog_start" in run else "-",
+                         f"{run['backlog_end'] - run['backlog_start']:+,}" if "backlog_start" in run else "-",
+                         f"{run['cpu_ms'].get('service', 0):.2f}",
+                         fmt(run.get("celery_ms_per_receipt", math.nan))])
+    return markdown_table(["revision", "round", "transfers/s", "transfer-only /s (same round)", "ratio",
+                           "receipts rendered /s", "backlog start → end", "growth",
+                           "service ms/transfer", "Celery ms/receipt"], rows)
+
+
+def drain_table(drains: list[dict]) -> str:
+    rows = [[d["rev"], f"{d['burst_sent']:,}", d["burst_per_s"], format_errors(d["burst_errors"]),
+             f"{d['owed_before']:,}", d["startup_s"], d.get("first_s", math.nan), d["per_s"],
+             f"{d['rendered']:,}", f"{d['left']:,}", d["drain_s"], d["celery_ms_per_receipt"]]
+            for d in drains]
+    return markdown_table(["revision", "burst transfers", "burst /s", "burst errors", "receipts owed",
+                           "worker start-up s", "first receipt after s", "receipts /s", "rendered", "left",
+                           "followed s", "Celery ms/receipt"], rows)
 
 
 def history_table(history: list[dict]) -> str:
-    smallest = min(r["rows"] for r in history)
-    base = {row["page"]: row["median_ms"] for row in history if row["rows"] == smallest}
-    rows = [[f"{row['rows']:,}", row["label"], row["median_ms"], row["p95_ms"],
-             f"{row['median_ms'] / base[row['page']]:.2f}x"] for row in history]
+    measured = [r for r in history if r.get("median_ms") is not None]
+    smallest = min((r["rows"] for r in history), default=0)
+    base = {r["page"]: r["median_ms"] for r in measured if r["rows"] == smallest}
+    rows = []
+    for r in history:
+        label = r["page"] + (f" (row {r['depth']:,})" if r["page"] == "deep" else "")
+        if r.get("median_ms") is None:
+            rows.append([f"{r['rows']:,}", label, "failed", "-", r.get("error", "")[:80]])
+        else:
+            rows.append([f"{r['rows']:,}", label, r["median_ms"], r["p95_ms"],
+                         _x(ratio(r["median_ms"], base.get(r["page"], math.nan)))])
     return markdown_table(["transactions of the user", "page", "median ms", "p95 ms",
                            "vs same page at the smallest history"], rows)
 
 
-def tuning_table(tuning: list[dict]) -> str:
-    return markdown_table(["gunicorn", "clients", "transfers/s", "p50 ms", "p99 ms", "errors", "machine CPU"],
-                          [[t["config"], t["clients"], round(t["per_s"]), t["p50_ms"], t["p99_ms"],
-                            format_errors(t["errors"]), pct(t.get("machine_cpu"))] for t in tuning])
+# --- the document -------------------------------------------------------------------------------------
 
-
-def targets(cells, history, sql, ledger) -> list[tuple[str, str, bool]]:
-    def cell(scenario, clients):
-        return next((c for c in cells if c["scenario"] == scenario and c["clients"] == clients), None)
-
-    found = []
-    unexpected = {f"{c['scenario']}@{c['clients']}": {k: v for k, v in c["errors"].items()
-                                                       if k not in EXPECTED_ERRORS} for c in cells}
-    unexpected = {k: v for k, v in unexpected.items() if v}
-    found.append(("No errors other than `insufficient_funds` in any scenario",
-                  "none" if not unexpected else str(unexpected), not unexpected))
-    found.append(("Ledger intact afterwards (total conserved, no negative balance)",
-                  f"balances {ledger['balances']} = deposits {ledger['deposits']}, "
-                  f"{ledger['negative']} negative, {ledger['mismatched_wallets']} wallets off their log",
-                  ledger["ok"]))
-    top = max((c["clients"] for c in cells), default=None)
-    spread, ceiling, hot = cell("spread", top), cell("ceiling", top), cell("hot", top)
-    if spread and ceiling:
-        r = spread["per_s"] / ceiling["per_s"]
-        found.append((f"`spread` at {top} clients ≥ 15% of `ceiling`", f"{r:.1%}", r >= 0.15))
-        found.append((f"`spread` at {top} clients p99 < 150 ms", f"{spread['p99_ms']:.1f} ms",
-                      spread["p99_ms"] < 150))
-    if hot:
-        answered = not any(k for k in hot["errors"] if k not in EXPECTED_ERRORS)
-        found.append((f"`hot` at {top} clients: every request answered", format_errors(hot["errors"]),
-                      answered))
-        found.append((f"`hot` at {top} clients p99 < 300 ms", f"{hot['p99_ms']:.1f} ms", hot["p99_ms"] < 300))
-    if history:
-        small, large = min(r["rows"] for r in history), max(r["rows"] for r in history)
-        for page in ("first", "deep"):
-            a = next(r for r in history if r["rows"] == small and r["page"] == page)
-            b = next(r for r in history if r["rows"] == large and r["page"] == page)
-            x = b["median_ms"] / a["median_ms"]
-            found.append((f"`history` {page} page at {large:,} rows within 1.5x of {small:,}",
-                          f"{x:.2f}x", x <= 1.5))
-    found.append(("At most 5 SQL statements per transfer (no idempotency key, auth included)",
-                  str(sql["count"]), sql["count"] <= 5))
-    return found
-
-
-def render(*, meta, cells, history, sql, ledger, profile, drain=None) -> tuple[str, list[str]]:
-    checks = targets(cells, history, sql, ledger)
-    failures = [name for name, _, ok in checks if not ok]
+def render(*, meta, records, history, drains, ledgers, sql, documented,
+           profile=None) -> tuple[str, list[str]]:
+    agg = aggregate(records)
+    checks = targets(agg, sql=sql, history=history, drains=drains, ledgers=ledgers, documented=documented)
+    failures = [name for name, _, ok in checks if ok is not True]
     v = meta["versions"]
+    ceiling_driver = next((r.get("driver") for r in records if r["cell"] == "ceiling"), None)
     out = [
         "# Benchmarks",
         "",
-        "Transfer throughput and latency of the wallet API against PostgreSQL's own ceiling on the same",
-        "machine, measured in one run of `make bench` (code in `bench/`).",
-        "This file is written by the benchmark.",
+        "The wallet API measured A/B: a baseline revision and the new code, alternated in one run of",
+        "`make bench` on the same machine (code in `bench/`). This file is written by the benchmark.",
         "",
         f"- Date: {meta['date']}" + (" — **quick smoke run, not representative**" if meta["quick"] else ""),
+        f"- Baseline: {meta['baseline']}. New: {meta['new']}.",
         f"- Machine: {meta['cores']} cores ({meta['cpu_model']}), {meta['platform']}",
         "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
-        f"- Service: gunicorn `config.wsgi` with the production settings of `config/gunicorn.py` "
-        f"({meta['gunicorn']}), `DEBUG=false`, persistent database connections (`CONN_MAX_AGE=600`, "
-        "no per-request health check), Redis for the cache and the broker, throttle rates set far "
-        "above reach. "
-        "Behind a TLS-terminating proxy in production: requests carry `X-Forwarded-Proto: https`, "
-        "so the HTTPS redirect and HSTS stay on.",
-        "- Receipts: every transfer enqueues its receipt task on commit (the publish to Redis is part "
-        "of each request). "
-        + ("One Celery worker renders them during the cells, on the same cores."
-           if meta["receipts"] else
-           "The worker runs on other machines in production; here it is started after the cells, "
-           "alone, to measure how fast it drains the queue (below)."),
-        "- Load: `bench/loadgen.py`, a separate process: closed-loop clients speaking minimal HTTP/1.1 "
-        "over asyncio streams (uvloop), reconnecting whenever the server closes (sync workers close "
-        "after each response; the reconnect is inside the latency). It shares the cores with the "
-        "service and PostgreSQL; its CPU is in the tables.",
-        "- `ceiling`: the exact statements of one real transfer (captured in-process with "
-        "`CaptureQueriesContext` and an `execute_wrapper`) replayed straight against PostgreSQL by "
-        + ("`pgbench` (PostgreSQL's C client, prepared statements), "
-           if cells and next((c for c in cells if c["scenario"] == "ceiling"), {}).get("driver") == "pgbench"
-           else "a psycopg2 replay (pgbench was not found; this underestimates the ceiling), ")
-        + "one connection per client: random sender and receiver, random amount, `now()`, the new "
-        "transaction id read back.",
-        f"- Each cell: {meta['warmup']:g} s warm-up, then {meta['duration']:g} s measured. "
-        f"Whole run: {meta['elapsed_s']:.0f} s.",
+        "- Each revision runs from its own tree (a git worktree; the working tree as copied at the start) "
+        "in the same venv, against its own fresh PostgreSQL database, migrated and seeded by its own "
+        f"code the same way ({meta['pool']:,} funded users, JWTs minted in-process). Both services run side "
+        "by side; each cell is measured baseline, new"
+        + (", baseline, new" if meta["rounds"] == 2 else f" ({meta['rounds']} rounds)" if meta["rounds"] > 2
+           else "")
+        + " back to back, so that the machine's drift falls on both alike; figures are medians of the "
+        "rounds (of two: their mean).",
+        "- Service: gunicorn `config.wsgi` with each revision's `config/gunicorn.py`"
+        + (f" (`--workers {meta['workers']}`)" if meta.get("workers") else "")
+        + ", `DEBUG=false`, persistent database connections (`CONN_MAX_AGE=600`), Redis for the cache and "
+        "the broker, throttle rates set far above reach. Behind a TLS-terminating proxy in production: "
+        "every request carries `X-Forwarded-Proto: https`, so the HTTPS redirect and HSTS stay on.",
+        "- Load: `wrk` (`bench/wrk/*.lua`), closed loop, 2 threads (1 for one client), `--timeout 10s`; "
+        "it reconnects whenever the server closes the connection. Latency is wrk's: from writing the "
+        "request to the end of the answer, time in the server's accept queue included. Every answer is "
+        "counted by status and error code in the Lua `response()` callback.",
+        "- `ceiling`: the exact statements of one transfer captured from each revision "
+        "(`CaptureQueriesContext` and an `execute_wrapper`), replayed straight against PostgreSQL by "
+        + ("`pgbench` (prepared statements)" if ceiling_driver == "pgbench" else
+           "a psycopg2 replay (pgbench was not found; this underestimates the ceiling)")
+        + ", one connection per client. Not a stable yardstick across runs; within one run it shows the "
+        "share of the database's own capacity the API reaches.",
+        f"- Each cell: {meta['warmup']:g} s warm-up (a separate wrk run), then {meta['duration']:g} s "
+        f"measured. Whole run: {meta['elapsed_s'] / 60:.1f} min.",
+        *[f"- Note: {note}" for note in meta.get("notes", [])],
         "",
-        "## Transfers",
+        "## A/B: medians per cell",
         "",
-        "`spread`: random pairs of 1,000 funded wallets. `hot`: every client sends from the same wallet. "
-        "`ceiling`: the same SQL without HTTP, Django or Python web stack. `read`, for reference: "
-        "`GET /api/wallet/me/` from random users, the lightest authenticated request (JWT validation, "
-        "one query, a small JSON body); it bounds what any request of this stack can reach on this "
-        "machine. Transfers/s counts successful transfers; latencies are of every answered request "
-        "in the window.",
+        "`spread`: random pairs among the funded wallets. `hot`: every client sends from the same wallet. "
+        "`read`: `GET /api/wallet/me/` from random users, the lightest authenticated request. `ceiling`: "
+        "the transfer's SQL without HTTP or Python. `spread + worker + beat`: `spread` while one Celery "
+        "worker (`--concurrency 1`) and `celery beat` run on the same cores rendering receipts. `spread, "
+        "broker black-holed`: `spread` with `CELERY_BROKER_URL` pointing at a port that accepts connections "
+        "and never answers. /s counts successful transfers (`read`: answered reads); service ms/op is the "
+        "CPU of gunicorn's processes (utime + stime from `/proc`) in the measured window divided by the "
+        "successful operations. A p99 of ∞: the run answered nothing, or fewer requests than it left "
+        "unanswered at its end (wrk's percentiles cover answered requests only).",
         "",
-        main_table(cells),
+        ab_table(agg),
         "",
-        "CPU per successful transfer (per request for `read`), in ms, by process (the whole "
-        "machine's CPU time during the "
-        "measured window divided by the transfers in it; 2 cores give 2,000 ms a second):",
+        "### Latency and machine CPU",
         "",
-        cpu_table(cells),
+        latency_table(agg),
         "",
-        *(["## Receipts", "",
-            f"After the cells, one Celery worker (concurrency 1, alone on the machine) rendered "
-            f"{drain['per_s']:.1f} receipts a second from the {drain['queued']:,} queued, "
-            f"{drain['cpu_ms_per_receipt']:.1f} ms of CPU each (PDF and text, written to storage, "
-            f"row updated).", ""] if drain else []),
-        "## History pages",
+        "### CPU per operation by process (ms)",
         "",
-        "`GET /api/transactions/` (20 rows a page) for a user with each history size; the deep page starts "
-        "90% of the way down (a cursor built for that position). Median of sequential requests, "
-        "one connection each.",
+        "Medians over the rounds; each process group's utime + stime (reaped children included) in the "
+        "measured window divided by the successful operations; wrk and pgbench from their own rusage; "
+        "`other` is the rest of the machine's busy time. 2 cores give 2,000 ms a second.",
+        "",
+        cpu_table(agg),
+        "",
+        "## The ceiling and the table sizes it ran on",
+        "",
+        ceiling_table(agg, meta["clients"]),
+        "",
+        "## End to end: transfers while receipts are rendered",
+        "",
+        "Owed receipts (backlog) = transactions minus ready receipts, at the start and the end of the "
+        "measured window; the transfer-only rate is `spread`@32 of the same revision and round, measured "
+        "a few minutes earlier in the same run.",
+        "",
+        e2e_table(agg, records),
+        "",
+        "## Embedded default drain",
+        "",
+        "Each revision run with no `DATABASE_URL` and no `CELERY_BROKER_URL`: SQLite and kombu's "
+        "filesystem broker under its tree's own `var/`. Without a worker, wrk sends a burst of about "
+        f"{meta['drain_burst']:,} transfers (8 clients); the service stops, then one worker "
+        "(`--concurrency 1`) and beat start. From the worker's `ready.` log line, ready receipts are "
+        f"counted every 0.1 s until none is owed or {meta['drain_cap']:g} s have passed; receipts/s is "
+        "what was rendered divided by that time (the worker's own start-up excluded, the wait for the "
+        "first batch included). Owed: transactions without a ready receipt, the 100 funding deposits "
+        "included.",
+        "",
+        drain_table(drains) if drains else "(not run)",
+        "",
+        "## History pages (new revision)",
+        "",
+        "`GET /api/transactions/` (20 rows a page) for a user with each history size, in a separate "
+        "database of the new revision; the deep page starts 90% of the way down (a cursor built for "
+        f"that position). {meta['history_samples']} requests of each page after "
+        f"{meta['history_warmup']} warm-up ones, the pages taken in turn in a shuffled order, one "
+        "request at a time, a new connection each.",
         "",
         history_table(history) if history else "(not run)",
         "",
         "## SQL per transfer",
         "",
-        f"A transfer without an idempotency key runs **{sql['count']}** statements, authentication included "
-        "(transaction control excluded), measured through the Django test client. On top of these, "
-        "each request's first database use runs Django's connection health check (`SELECT 1`, "
-        "`CONN_HEALTH_CHECKS`, settable by the environment), and BEGIN and COMMIT are round trips too:",
-        "",
-        "```sql",
-        *[s for s in sql["executed"]],
-        "```",
-        "",
+    ]
+    for rev in REVS:
+        captured = sql.get(rev) or {}
+        out += [f"{rev.capitalize()}: **{captured.get('count', '-')}** statements without an idempotency "
+                "key, authentication included, transaction control excluded (through the Django test client)"
+                + (f"; the ceiling could not replay them: {captured['replay_error']}"
+                   if captured.get("replay_error") else "") + ":", "", "```sql",
+                *captured.get("executed", []), "```", ""]
+    out += [
         "## Targets",
         "",
-        markdown_table(["target", "measured", "result"],
-                       [[name, measured, "PASS" if ok else "**FAIL**"] for name, measured, ok in checks]),
+        "Judged on the new revision against the baseline of the same run (medians of the rounds). "
+        "Not measured counts as not passed.",
         "",
-        f"Ledger check: {ledger}",
+        markdown_table(["target", "measured", "result"],
+                       [[name, measured, "PASS" if ok else ("not measured" if ok is None else "**FAIL**")]
+                        for name, measured, ok in checks]),
         "",
     ]
     if profile:
         out += [
-            "## Where a transfer's time goes",
+            "## Where a transfer's time goes (new revision)",
             "",
             f"pyinstrument over {profile['transfers']:,} transfers through `config.wsgi.application` "
-            "in-process "
-            f"(no HTTP server), {profile['ms_per_transfer']:.2f} ms each on average (profiler overhead "
-            f"included); statuses {profile['statuses']}. Self time by area:",
+            f"in-process (no HTTP server), {profile['ms_per_transfer']:.2f} ms each on average (profiler "
+            f"overhead included); statuses {profile['statuses']}. Self time by area:",
             "",
-            markdown_table(["area", "share"], [[name, pct(share)] for name, share in profile["categories"]]),
+            markdown_table(["area", "share"],
+                           [[name, f"{share:.1%}"] for name, share in profile["categories"]]),
             "",
             "Top functions by self time:",
             "",
-            markdown_table(["function", "share"], [[f"`{name}`", pct(share)]
+            markdown_table(["function", "share"], [[f"`{name}`", f"{share:.1%}"]
                                                    for name, share in profile["top_functions"]]),
             "",
         ]

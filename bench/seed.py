@@ -89,6 +89,16 @@ def create_history(*, owner, other, rows: int) -> None:
         cursor.execute(HISTORY_SQL, {"owner": owner.pk, "other": other.pk, "rows": rows})
 
 
+def history_position(owner, depth: int) -> int:
+    """The transaction id ``depth`` rows down the owner's history (newest first): a cursor position."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT transaction_id FROM transactions_ledgerentry WHERE user_id = %s "
+                       "ORDER BY transaction_id DESC LIMIT 1 OFFSET %s", [owner.pk, depth])
+        return cursor.fetchone()[0]
+
+
 def analyze() -> None:
     from django.db import connection
 

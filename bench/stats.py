@@ -45,6 +45,8 @@ def format_errors(errors: dict[str, int]) -> str:
 def fmt(value, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "-∞"
     if isinstance(value, float):
         return f"{value:,.{digits}f}"
     if isinstance(value, int):
@@ -67,7 +69,7 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence]) -> str:
 
 def _looks_numeric(text: str) -> bool:
     cleaned = text.replace(",", "").replace("%", "").replace("x", "").strip()
-    if cleaned == "-":
+    if cleaned in ("-", "∞"):
         return True
     try:
         float(cleaned)

@@ -1,11 +1,13 @@
-"""The benchmark's own pure helpers (the benchmark itself is not part of the test run)."""
+"""The benchmark's own pure helpers (the benchmark itself is not part of the test run; no wrk needed)."""
 import math
 
 import pytest
 
 from bench.ceiling import _bind
-from bench.report import main_table, targets
-from bench.stats import markdown_table, median, percentile, summarize
+from bench.httpload import parse_wrk_output, summarize_wrk, wrk_command
+from bench.procs import cpu_per_op, subtree_ticks
+from bench.report import aggregate, median_of, ratio, targets, unanswered
+from bench.stats import fmt, markdown_table, median, percentile, summarize
 
 
 def test_percentile_nearest_rank():
@@ -44,6 +46,13 @@ def test_markdown_table_aligns_numbers_right_and_formats_them():
         "| spread | 1,234.5 |",
         "| hot | 12 |",
     ]
+
+
+def test_fmt_shows_missing_and_unbounded_values():
+    assert fmt(math.nan) == "-"
+    assert fmt(None) == "-"
+    assert fmt(math.inf) == "∞"
+    assert fmt(2.345, 2) == "2.35"
 
 
 def test_ceiling_binds_captured_parameters_by_role():
@@ -89,23 +98,220 @@ def test_pgbench_script_refuses_what_it_cannot_replay():
         pgbench_script([{"sql": "SELECT %s, %s", "params": [{"role": "amount"}]}], user_ids=[1, 2])
 
 
-def _cell(scenario, clients, per_s, errors=None):
-    return {"scenario": scenario, "clients": clients, "per_s": per_s, "p50_ms": 1.0, "p95_ms": 2.0,
-            "p99_ms": 3.0, "errors": errors or {}, "seconds": 10, "client_cpu_s": 1.0,
-            "machine_cpu": 0.99}
+# --- wrk ----------------------------------------------------------------------------------
+
+WRK_STDOUT = """Running 8s test @ http://127.0.0.1:8765
+  2 threads and 32 connections
+  Latency Distribution
+     50%  120.00ms
+Requests/sec:    251.40
+WRK_JSON {"requests":2012,"duration_us":8003000,"bytes":1,"sent":2044,"answered":2012,\
+"statuses":{"201":2000,"400 insufficient_funds":10,"503 database_unavailable":2},\
+"latency_us":{"p50":120000,"p90":150000,"p95":160000,"p99":190500,"max":250000,"mean":121000.5},\
+"errors":{"connect":0,"read":1,"write":0,"timeout":3,"status":12}}
+"""
 
 
-def test_report_lists_the_read_reference_after_the_transfers_with_its_ratio():
-    cells = [_cell("read", 32, 800), _cell("spread", 32, 300), _cell("ceiling", 32, 4000)]
-    lines = main_table(cells).splitlines()[2:]  # after the header and the alignment row
-    assert [line.split("|")[1].strip() for line in lines] == ["ceiling", "spread", "read"]
-    assert "| 20.0% |" in lines[2]
+def test_parse_wrk_output_finds_the_json_line_among_wrks_own_text():
+    raw = parse_wrk_output(WRK_STDOUT)
+    assert raw["statuses"]["201"] == 2000
+    assert raw["latency_us"]["p99"] == 190500
+    with pytest.raises(ValueError, match="no WRK_JSON"):
+        parse_wrk_output("Running 8s test\nRequests/sec: 1.0\n")
 
 
-def test_an_error_in_the_read_reference_fails_the_error_target():
-    ledger = {"balances": 1, "deposits": 1, "negative": 0, "mismatched_wallets": 0, "ok": True}
-    cells = [_cell("ceiling", 32, 4000), _cell("spread", 32, 700),
-             _cell("read", 32, 800, errors={"500": 3})]
-    found = {name: ok for name, _, ok in targets(cells, [], {"count": 4}, ledger)}
-    assert found["No errors other than `insufficient_funds` in any scenario"] is False
-    assert found["`spread` at 32 clients ≥ 15% of `ceiling`"] is True
+def test_summarize_wrk_counts_the_expected_status_as_success_and_the_rest_as_errors():
+    cell = summarize_wrk(parse_wrk_output(WRK_STDOUT), 201)
+    assert cell["ok"] == 2000
+    assert cell["per_s"] == pytest.approx(2000 / 8.003)
+    assert cell["p50_ms"] == 120 and cell["p99_ms"] == 190.5 and cell["max_ms"] == 250
+    assert cell["errors"] == {"400 insufficient_funds": 10, "503 database_unavailable": 2,
+                              "socket read": 1, "socket timeout": 3}
+    assert cell["answered"] == 2012
+    assert cell["in_flight"] == 2044 - 2012 - 1  # the request lost to the read error is not in flight
+
+
+def test_summarize_wrk_makes_p99_unbounded_when_more_requests_hang_than_were_answered():
+    hung = {"requests": 5, "duration_us": 8_000_000, "sent": 37, "statuses": {"201": 5},
+            "latency_us": {"p50": 4_000_000, "p90": 4_400_000, "p95": 4_400_000, "p99": 4_400_000,
+                           "max": 4_400_000, "mean": 4e6},
+            "errors": {"connect": 0, "read": 0, "write": 0, "timeout": 0, "status": 0}}
+    cell = summarize_wrk(hung, 201)
+    assert cell["in_flight"] == 32
+    assert math.isinf(cell["p99_ms"]) and cell["p50_ms"] == 4000
+    nothing = {**hung, "requests": 0, "sent": 32, "statuses": {}}
+    assert math.isinf(summarize_wrk(nothing, 201)["p50_ms"])
+    assert summarize_wrk(nothing, 201)["per_s"] == 0
+
+
+def test_wrk_command_uses_one_thread_for_one_client_and_passes_the_script_arguments():
+    one = wrk_command(url="http://127.0.0.1:1", scenario="hot", clients=1, duration=2.5,
+                      tokens="/tmp/t.txt", stop_after=7)
+    assert one[:8] == ["wrk", "-t", "1", "-c", "1", "-d", "3s", "--latency"]
+    assert one[one.index("--timeout") + 1] == "10s"
+    assert one[-4:] == ["--", "/tmp/t.txt", "hot", "7"] and one[-6].endswith("transfer.lua")
+    many = wrk_command(url="http://127.0.0.1:1", scenario="read", clients=32, duration=8, tokens="/tmp/t.txt")
+    assert many[2] == "2" and many[-2:] == ["--", "/tmp/t.txt"] and many[-4].endswith("read.lua")
+    with pytest.raises(ValueError):
+        wrk_command(url="http://x", scenario="ceiling", clients=1, duration=1, tokens="t")
+
+
+# --- CPU accounting ----------------------------------------------------------------------
+
+def test_subtree_ticks_adds_descendants_and_nothing_else():
+    table = {1: (0, "init", 100), 10: (1, "python", 5), 11: (10, "python", 7), 12: (11, "python", 1),
+             20: (1, "postgres", 50)}
+    assert subtree_ticks(table, {10}) == 13
+    assert subtree_ticks(table, {11, 12}) == 8
+    assert subtree_ticks(table, {99}) == 0
+
+
+def test_cpu_per_op_splits_the_machine_time_by_group_and_keeps_the_rest_as_other(monkeypatch):
+    import bench.procs
+
+    monkeypatch.setattr(bench.procs, "HERTZ", 100)
+    before = {"groups": {"service": 100, "PostgreSQL": 50}, "busy": 1000, "total": 2000}
+    after = {"groups": {"service": 300, "PostgreSQL": 90}, "busy": 1400, "total": 2400}
+    per_op = cpu_per_op(before, after, 100, driver_cpu_s=0.5)
+    assert per_op["service"] == pytest.approx(20)  # 200 ticks = 2 s over 100 transfers
+    assert per_op["PostgreSQL"] == pytest.approx(4)
+    assert per_op["wrk"] == pytest.approx(5)
+    assert per_op["other"] == pytest.approx(11)  # 400 busy ticks - 240 - 50 (wrk) = 110
+    assert all(math.isnan(v) for v in cpu_per_op(before, after, 0).values())
+
+
+# --- medians, ratios, targets ---------------------------------------------------------------
+
+def test_median_of_skips_what_was_not_measured_and_ratio_refuses_a_zero_baseline():
+    assert median_of([1.0, None, math.nan, 3.0]) == 2.0
+    assert math.isnan(median_of([None, math.nan]))
+    assert ratio(3.0, 2.0) == 1.5
+    assert math.isnan(ratio(1.0, 0.0)) and math.isnan(ratio(math.nan, 1.0)) and math.isnan(ratio(None, 1))
+
+
+def _record(rev, cell, clients, per_s, *, round_=0, p99=100.0, service=5.0, errors=None, **extra):
+    return {"rev": rev, "cell": cell, "clients": clients, "round": round_, "per_s": per_s, "p50_ms": p99 / 2,
+            "p95_ms": p99 * 0.9, "p99_ms": p99, "max_ms": p99 * 1.2, "machine_cpu": 0.99,
+            "errors": errors or {}, "cpu_ms": {"service": service, "PostgreSQL": 1.0}, **extra}
+
+
+def test_aggregate_takes_medians_of_the_rounds_and_sums_errors():
+    agg = aggregate([
+        _record("new", "spread", 32, 300, round_=0, p99=100, service=4.0, errors={"socket timeout": 1}),
+        _record("new", "spread", 32, 400, round_=1, p99=140, service=5.0, errors={"socket timeout": 2}),
+        _record("new", "e2e", 32, 150, backlog_start=100, backlog_end=90),
+        _record("new", "e2e", 32, 170, round_=1, backlog_start=90, backlog_end=120),
+    ])
+    spread = agg[("spread", 32)]["new"]
+    assert spread["per_s"] == 350 and spread["p99_ms"] == 120 and spread["cpu_ms"]["service"] == 4.5
+    assert spread["per_s_runs"] == [300, 400] and spread["runs"] == 2
+    assert spread["errors"] == {"socket timeout": 3}
+    e2e = agg[("e2e", 32)]["new"]
+    assert e2e["backlog_growth"] == 10  # median of -10 and +30
+    assert e2e["backlog_runs"] == [(100, 90), (90, 120)]
+
+
+DOCUMENTED = {"201": set(), "400": {"insufficient_funds", "invalid_amount"}, "429": set(), "503": {"x"}}
+
+
+def test_unanswered_allows_201s_peers_only_as_documented_4xx():
+    errors = {"400 insufficient_funds": 3, "400 made_up": 1, "429": 2, "404": 1, "503 x": 4,
+              "socket timeout": 5}
+    assert unanswered(errors, DOCUMENTED) == {"400 made_up": 1, "404": 1, "503 x": 4, "socket timeout": 5}
+    assert unanswered({}, DOCUMENTED) == {}
+
+
+def _agg_for_targets(new_spread=400.0, new_p99=90.0, new_service=3.0, hole_p99=100.0, growth=(100, 80)):
+    records = [
+        _record("baseline", "spread", 32, 300, p99=150, service=5.0),
+        _record("new", "spread", 32, new_spread, p99=new_p99, service=new_service),
+        _record("baseline", "read", 32, 600),
+        _record("new", "read", 32, 700),
+        _record("baseline", "ceiling", 32, 3000),
+        _record("new", "ceiling", 32, 3000),
+        _record("new", "hot", 32, 300, errors={"400 insufficient_funds": 2}),
+        _record("new", "blackhole", 32, 380, p99=hole_p99),
+        _record("new", "e2e", 32, 250, backlog_start=growth[0], backlog_end=growth[1]),
+    ]
+    return aggregate(records)
+
+
+def _targets(agg, **overrides):
+    ledger = {"balances": "1", "deposits": "1", "negative": 0, "mismatched_wallets": 0,
+              "verify_ledger": "passed", "ok": True}
+    arguments = {"sql": {"new": {"count": 4}, "baseline": {"count": 4}},
+                 "history": [{"rows": 10_000, "page": "first", "median_ms": 10.0},
+                             {"rows": 10_000, "page": "deep", "median_ms": 10.0},
+                             {"rows": 1_000_000, "page": "first", "median_ms": 12.0},
+                             {"rows": 1_000_000, "page": "deep", "median_ms": 16.0}],
+                 "drains": [{"rev": "new", "per_s": 80.0}], "ledgers": {"baseline": ledger, "new": ledger},
+                 "documented": DOCUMENTED, **overrides}
+    return {name: (measured, ok) for name, measured, ok in targets(agg, **arguments)}
+
+
+def test_targets_pass_when_the_new_revision_meets_every_goal():
+    found = _targets(_agg_for_targets())
+    assert found["`spread`@32 throughput ≥ 1.3x baseline"] == ("1.33x (400.0 vs 300.0 /s)", True)
+    assert found["Service CPU per transfer (`spread`@32) ≤ 0.75x baseline"][1] is True
+    assert found["`spread`@32 p99 ≤ 0.8x baseline"][1] is True
+    assert found["`spread`@32 ≥ 0.5x `read`@32 (new, same run)"][1] is True
+    assert found["`hot`@32: every request answered, 201 or a documented 4xx (new)"][1] is True
+    assert found["`spread`@32 p99 with the broker black-holed ≤ 1.2x healthy (new)"][1] is True
+    assert found["At most 5 SQL statements per transfer without an idempotency key (new)"][1] is True
+    assert found["`history` first page at 1,000,000 rows within 1.5x of 10,000 (new)"][1] is True
+    assert found["`history` deep page at 1,000,000 rows within 1.5x of 10,000 (new)"][1] is False
+    assert found["End to end: transfers/s with worker + beat ≥ 0.5x transfer-only (new)"][1] is True
+    assert found["End to end: receipt backlog not growing over the window (new, median of rounds)"] == (
+        "100 → 80", True)
+    assert found["Embedded default drain ≥ 50 receipts/s (new)"] == ("80.0/s", True)
+    assert found["Goal: `spread`@32 ≥ 25% of `ceiling`@32 (new)"][1] is False
+    assert found["Ledger intact afterwards (new)"][1] is True
+
+
+def test_targets_fail_on_regressions_hangs_and_a_growing_backlog():
+    found = _targets(_agg_for_targets(new_spread=320, new_p99=140, new_service=4.5, hole_p99=math.inf,
+                                      growth=(100, 300)), drains=[], sql={"new": {"count": 6}})
+    assert found["`spread`@32 throughput ≥ 1.3x baseline"][1] is False
+    assert found["Service CPU per transfer (`spread`@32) ≤ 0.75x baseline"][1] is False
+    assert found["`spread`@32 p99 ≤ 0.8x baseline"][1] is False
+    assert found["`spread`@32 p99 with the broker black-holed ≤ 1.2x healthy (new)"] == (
+        "∞ (∞ vs 140.0 ms)", False)
+    assert found["At most 5 SQL statements per transfer without an idempotency key (new)"][1] is False
+    backlog = "End to end: receipt backlog not growing over the window (new, median of rounds)"
+    assert found[backlog][1] is False
+    assert found["Embedded default drain ≥ 50 receipts/s (new)"] == ("not run", None)
+
+
+def test_hot_target_fails_on_a_socket_error_or_an_undocumented_answer():
+    agg = _agg_for_targets()
+    agg[("hot", 32)]["new"]["errors"] = {"socket timeout": 1, "500": 2}
+    measured, ok = _targets(agg)["`hot`@32: every request answered, 201 or a documented 4xx (new)"]
+    assert ok is False and "not allowed: 500: 2, socket timeout: 1" in measured
+
+
+def test_documented_transfer_answers_reads_statuses_and_error_codes_from_the_schema(tmp_path):
+    from bench.run import documented_transfer_answers
+
+    schema = tmp_path / "schema.yml"
+    schema.write_text("""
+paths:
+  /api/wallet/transfer/:
+    post:
+      responses:
+        '201':
+          description: ''
+        '400':
+          content:
+            application/json:
+              examples:
+                InsufficientFunds:
+                  value: {code: insufficient_funds, message: refused}
+                SelfTransfer:
+                  value: {code: self_transfer, message: refused}
+        '429':
+          description: throttled
+""")
+    assert documented_transfer_answers(schema) == {
+        "201": set(), "400": {"insufficient_funds", "self_transfer"}, "429": set()}
+    (tmp_path / "other.yml").write_text("paths: {}\n")
+    assert documented_transfer_answers(tmp_path / "other.yml") == {}

@@ -1,0 +1,157 @@
+"""Database work inside one revision's code: ``python bench/prepare.py --root <revision> ...``.
+
+``bench.run`` benches two revisions of the service (a baseline git worktree and the
+working tree's snapshot), so whatever touches a revision's models, migrations or
+services runs here, in a process that imports that revision's ``config`` and ``apps``
+(``--root``) and reads its settings from the environment ``bench.run`` hands over:
+
+- ``setup``: migrate; funded users (real deposits through the revision's own service)
+  and their JWTs (``<id> <token>`` lines for the wrk scripts); optionally the SQL of
+  one captured transfer, histories of given sizes with the deep-page position, and a
+  pyinstrument profile of transfers through the WSGI app.
+- ``ledger``: money is conserved (SQL checks plus the revision's ``verify_ledger``).
+
+Writes one JSON document to ``--out``. Run as a script, not with ``-m``: the revision's
+tree may hold a ``bench`` package of its own; the helpers (``seed``, ``capture``,
+``profiling``) are imported from this file's directory.
+"""
+import argparse
+import io
+import json
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FUNDING = Decimal("1000000.00")
+
+
+def _use_revision(root: Path) -> None:
+    """Import ``config`` and ``apps`` from the revision; the helpers from this directory."""
+    root = root.resolve()
+    sys.path[:] = [str(root), str(HERE)] + [p for p in sys.path
+                                            if p and Path(p).resolve() not in (root, HERE, HERE.parent)]
+    import django
+
+    django.setup()
+    import config
+
+    if Path(config.__file__).resolve().parent.parent != root:
+        raise RuntimeError(f"config imported from {config.__file__}, not from {root}")
+
+
+def _log(message: str) -> None:
+    print(f"[prepare {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def setup(args) -> dict:
+    import seed
+    from django.core.management import call_command
+    from django.db import connection
+
+    began = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        seed.separate_id_spaces()
+    pool = seed.create_users("bench", args.pool)
+    seed.fund(pool, FUNDING)
+    users = [{"id": u.pk, "token": seed.token_for(u)} for u in pool]
+    Path(args.tokens).write_text("".join(f"{u['id']} {u['token']}\n" for u in users))
+    out = {"vendor": connection.vendor, "users": len(users), "first_user": users[0]["id"],
+           "token": users[0]["token"], "user_ids": [u["id"] for u in users]}
+    if args.capture:
+        from capture import capture_transfer
+
+        sender, receiver = seed.create_users("capture", 2)
+        seed.fund([sender], Decimal("123.45"))
+        seed.fund([receiver], Decimal("50.00"))
+        out["sql"] = capture_transfer(sender=sender, receiver=receiver, amount=Decimal("7.77"))
+    history = []
+    for size in args.history_rows:
+        owner, other = seed.create_users(f"history{size}_", 2)
+        started = time.perf_counter()
+        seed.create_history(owner=owner, other=other, rows=size)
+        _log(f"history of {size:,} transactions in {time.perf_counter() - started:.1f} s")
+        depth = int(size * 0.9)
+        history.append({"rows": size, "user_id": owner.pk, "token": seed.token_for(owner), "depth": depth,
+                        "deep_position": seed.history_position(owner, depth)})
+    out["history"] = history
+    if history or args.capture:
+        seed.analyze()
+    if args.profile:
+        from profiling import profile_transfers
+
+        _log(f"profile: {args.profile} transfers through the WSGI app (pyinstrument)")
+        try:
+            out["profile"] = profile_transfers(users=users, count=args.profile, text_path=Path(
+                args.profile_text) if args.profile_text else None)
+        except Exception as exc:  # the profile is an aside: the run goes on without it
+            _log(f"profile failed: {exc!r}")
+    out["seconds"] = time.perf_counter() - began
+    return out
+
+
+def ledger(args) -> dict:
+    from django.core.management import call_command, get_commands
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(sum(balance), 0), count(*) FILTER (WHERE balance < 0) "
+                       "FROM wallets_wallet")
+        balances, negative = cursor.fetchone()
+        cursor.execute("SELECT coalesce(sum(amount), 0) FROM transactions_transaction WHERE kind = 'deposit'")
+        deposits = cursor.fetchone()[0]
+        cursor.execute("""
+            WITH flows AS (
+                SELECT receiver_id AS user_id, amount FROM transactions_transaction
+                UNION ALL
+                SELECT sender_id, -amount FROM transactions_transaction WHERE sender_id IS NOT NULL
+            )
+            SELECT count(*) FROM wallets_wallet w
+            LEFT JOIN (SELECT user_id, sum(amount) AS net FROM flows GROUP BY user_id) f
+                ON f.user_id = w.user_id
+            WHERE w.balance <> coalesce(f.net, 0)""")
+        mismatched = cursor.fetchone()[0]
+        cursor.execute("""
+            SELECT count(*) FROM transactions_transaction t
+            LEFT JOIN (SELECT transaction_id, count(*) AS n FROM transactions_ledgerentry
+                       GROUP BY transaction_id) e ON e.transaction_id = t.id
+            WHERE coalesce(e.n, 0) <> CASE WHEN t.sender_id IS NULL THEN 1 ELSE 2 END""")
+        bad_entries = cursor.fetchone()[0]
+    result = {"balances": str(balances), "deposits": str(deposits), "negative": negative,
+              "mismatched_wallets": mismatched, "transactions_without_both_entries": bad_entries,
+              "verify_ledger": "not available"}
+    if "verify_ledger" in get_commands():
+        try:
+            call_command("verify_ledger", stdout=io.StringIO())
+            result["verify_ledger"] = "passed"
+        except BaseException as exc:
+            result["verify_ledger"] = f"FAILED: {exc}"
+    result["ok"] = (balances == deposits and negative == 0 and mismatched == 0 and bad_entries == 0
+                    and not str(result["verify_ledger"]).startswith("FAILED"))
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["setup", "ledger"])
+    parser.add_argument("--root", required=True, help="the revision's tree (its config and apps)")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--pool", type=int, default=1000, help="funded users")
+    parser.add_argument("--tokens", help="setup: where to write '<id> <token>' lines")
+    parser.add_argument("--capture", action="store_true", help="setup: capture one transfer's SQL")
+    parser.add_argument("--history-rows", default="", help="setup: history sizes, comma-separated")
+    parser.add_argument("--profile", type=int, default=0, help="setup: transfers to profile")
+    parser.add_argument("--profile-text", default="")
+    args = parser.parse_args(argv)
+    args.history_rows = [int(r) for r in args.history_rows.split(",") if r]
+    _use_revision(Path(args.root))
+    result = setup(args) if args.command == "setup" else ledger(args)
+    Path(args.out).write_text(json.dumps(result, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
