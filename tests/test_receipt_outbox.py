@@ -82,12 +82,14 @@ def test_transfer_sends_nothing_to_a_refused_broker(make_user, client_for):
 
 
 @pytest.mark.django_db
-def test_transfer_sql_adds_one_statement_for_the_receipt(alice, bob):
+def test_the_owed_receipt_is_written_with_the_log_rows(alice, bob):
     with CaptureQueriesContext(connection) as ctx:
-        transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("1.00"))
-    receipt_inserts = [q["sql"] for q in ctx.captured_queries
-                       if q["sql"].startswith('INSERT INTO "transactions_receipt"')]
-    assert len(receipt_inserts) == 1
+        txn = transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("1.00")).transaction
+    writes = [q["sql"] for q in ctx.captured_queries if '"transactions_receipt"' in q["sql"]]
+    assert len(writes) == 1 and "INSERT INTO" in writes[0]
+    if connection.vendor == "postgresql":  # one statement writes the log row, its entries and the receipt
+        assert '"transactions_ledgerentry"' in writes[0] and '"transactions_transaction"' in writes[0]
+    assert txn.entries.count() == 2 and Receipt.objects.filter(pk=txn.pk, status="pending").exists()
 
 
 @pytest.mark.django_db
