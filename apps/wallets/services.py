@@ -35,7 +35,7 @@ from apps.wallets.exceptions import (
     SelfTransfer,
 )
 from apps.wallets.models import Wallet
-from apps.wallets.selectors import wallets_lock
+from apps.wallets.selectors import LockedWallet, wallets_lock
 from apps.wallets.serializers import MovementOutputSerializer
 
 
@@ -58,7 +58,7 @@ def wallet_create(*, user) -> Wallet:
     return Wallet.objects.create(user=user)
 
 
-def _credit_check(wallet: Wallet, amount: Decimal) -> None:
+def _credit_check(wallet: LockedWallet, amount: Decimal) -> None:
     if wallet.balance + amount > max_balance():
         raise BalanceLimitExceeded()
 
