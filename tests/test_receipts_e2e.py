@@ -22,8 +22,9 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
-from apps.transactions.models import Receipt
+from apps.transactions.models import Receipt, Transaction
 from apps.wallets.services import deposit_create
 from tests.broker_proxy import BrokerProxy
 from tests.celery_helpers import broker
@@ -207,16 +208,27 @@ def test_two_workers_share_a_backlog_and_render_each_receipt_once(make_user, bac
     assert all("receipts_relay" in log for log in logs), "both workers took relay ticks"
 
 
+def _owed_in_bulk(count: int, make_user) -> list[int]:
+    """``count`` committed deposits owing their receipts, written in bulk (fast to set up)."""
+    user, now = make_user(), timezone.now()
+    txns = Transaction.objects.bulk_create(
+        Transaction(kind="deposit", receiver=user, amount=Decimal("1.00"), created_at=now)
+        for _ in range(count))
+    Receipt.objects.bulk_create(Receipt(transaction=txn, due_at=now) for txn in txns)
+    return [txn.pk for txn in txns]
+
+
 def test_worker_killed_mid_batch_leaves_its_receipts_to_the_next_after_the_lease(make_user, background):
-    ids = _owed_backlog(600, make_user)
-    lease = {"RECEIPT_LEASE_SECONDS": "3", "RECEIPT_BATCH_SIZE": "200"}
+    ids = _owed_in_bulk(1500, make_user)
+    # A batch of 1,000 takes the worker well over a second: it is killed while it renders one.
+    lease = {"RECEIPT_LEASE_SECONDS": "3", "RECEIPT_BATCH_SIZE": "1000"}
     victim = background.start("worker", REDIS_URL, **lease)
     background.start("beat", REDIS_URL, **lease)
     deadline = time.monotonic() + DEADLINE
-    # The first batch is done, the next one is claimed and being rendered: kill the worker there.
-    while not Receipt.objects.filter(pk__in=ids, status="ready").exists():
+    while not Receipt.objects.filter(pk__in=ids, status="pending", attempts=1).exists():  # claimed
         assert time.monotonic() < deadline, background.log_tail()
-        time.sleep(0.02)
+        time.sleep(0.01)
+    time.sleep(0.2)  # some of the batch's files are written
     background.kill(victim)
     stranded = list(Receipt.objects.filter(pk__in=ids, status="pending", attempts=1)
                     .values_list("pk", flat=True))
