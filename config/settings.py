@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.core.currency import DEFAULT_CURRENCY, currency_check
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 # Folders the embedded defaults write to; created at start-up (apps.core.apps), never on import.
@@ -267,6 +269,16 @@ if RECEIPT_RELAY_INTERVAL <= 0 or RECEIPT_BATCH_SIZE < 1 or RECEIPT_LEASE_SECOND
         or RECEIPT_MAX_ATTEMPTS < 1:
     raise ImproperlyConfigured("RECEIPT_RELAY_INTERVAL, RECEIPT_BATCH_SIZE, RECEIPT_LEASE_SECONDS and "
                                "RECEIPT_MAX_ATTEMPTS must be positive.")
+# The one currency of every amount (ISO 4217, 2 minor units), returned with the wallet and
+# printed on receipts; and who issues the receipts (the PDF's author, printed at the top).
+WALLET_CURRENCY = env.str("WALLET_CURRENCY", default=DEFAULT_CURRENCY).strip().upper()
+try:
+    currency_check(WALLET_CURRENCY)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"WALLET_CURRENCY: {exc}") from None
+RECEIPT_ISSUER = " ".join(env.str("RECEIPT_ISSUER", default="Wallet").split())
+if not RECEIPT_ISSUER or len(RECEIPT_ISSUER) > 100 or not RECEIPT_ISSUER.isprintable():
+    raise ImproperlyConfigured("RECEIPT_ISSUER must be 1 to 100 printable characters.")
 # Periodic tasks run by `celery -A config beat` (one beat per deployment); add new entries as new keys.
 CELERY_BEAT_SCHEDULE = {
     "receipts-relay": {

@@ -1,8 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
 
-from apps.core.views import HealthView, RedocPageView, SwaggerPageView
+from apps.core.views import HealthView, RedocPageView, SchemaView, SwaggerPageView
 from apps.users.urls import auth_urlpatterns, users_urlpatterns
 
 api_urlpatterns = [
@@ -10,7 +9,7 @@ api_urlpatterns = [
     path("users/", include(users_urlpatterns)),
     path("", include("apps.wallets.urls")),
     path("", include("apps.transactions.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SwaggerPageView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", RedocPageView.as_view(url_name="schema", template_name="core/redoc.html"),
          name="redoc"),

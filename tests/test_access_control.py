@@ -141,8 +141,10 @@ def test_malformed_cursor_is_400(alice, client_for):
 
 @pytest.mark.parametrize(("query", "status"), [
     ("min_amount=1e999999", 400), ("max_amount=-1e-999999", 400), ("min_amount=1e131072", 400),
-    ("min_amount=NaN", 400), ("created_after=0001-01-01T00:00:00%2B23:59", 400),
-    ("created_after=9999-12-31T23:59:59-23:59", 400),
+    ("min_amount=NaN", 400),
+    # Valid RFC 3339 instants outside Python's range once moved to UTC: before (after) every
+    # transaction, so they select every row.
+    ("created_after=0001-01-01T00:00:00%2B23:59", 200), ("created_before=9999-12-31T23:59:59-23:59", 200),
     # A valid ISO 8601 offset that PostgreSQL cannot store: normalised to UTC, then answered.
     ("created_before=3583-01-09T17:56:12-20:20", 200),
 ])

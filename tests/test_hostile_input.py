@@ -29,6 +29,10 @@ def amount_cases():
         "null": None, "true": True, "list": [], "object": {}, "number_negative": Decimal("-0.01"),
         "number_zero": 0, "number_three_places": Decimal("0.001"), "number_forty_digits": 10**39,
         "whitespace": "   ", "comma": "1,00", "hex": "0x10", "plus": "+1.00", "unicode_digits": "\u0661",
+        # Amounts are JSON strings only: a well-formed number is refused too, and so are spellings
+        # that a Decimal would read (zero with places, padding, leading zeros).
+        "number_valid": Decimal("1.00"), "int_valid": 1, "zero_places": "0.00", "padded": " 1.00 ",
+        "leading_zero": "01.00",
     }
     for name, amount in bad_amounts.items():
         yield f"amount_{name}", {"id": TARGET, "amount": amount}, JSON, "invalid_amount"

@@ -43,7 +43,7 @@ class TestReplay:
     def test_equivalent_amount_spelling_is_the_same_body(self, alice, bob, client_for):
         client = client_for(alice)
         first = post(client, TRANSFER, {"receiver_id": bob.pk, "amount": "10"}, "k")
-        second = post(client, TRANSFER, {"amount": Decimal("10.00"), "receiver_id": bob.pk}, "k")
+        second = post(client, TRANSFER, {"amount": "10.00", "receiver_id": bob.pk}, "k")
         assert second.status_code == 201
         assert second.json()["transaction"]["id"] == first.json()["transaction"]["id"]
         assert balance_of(alice) == Decimal("90.00")

@@ -48,6 +48,7 @@ def test_receipt_of_someone_elses_transaction_is_404(transfer, make_user, client
 def test_pending_receipt_is_409(transfer, alice, bob, client_for):
     response = client_for(alice).get(receipt_url(transfer.pk))
     assert (response.status_code, response.json()) == (409, PENDING_BODY)
+    assert response["Retry-After"] == "1"
     assert client_for(bob).get(receipt_url(transfer.pk, "?format=txt")).status_code == 409
 
 

@@ -28,13 +28,14 @@ def test_receipt_files_hold_every_detail(transfer, alice, bob, settings):
     assert (receipt.pdf_path, receipt.txt_path) == (f"receipts/{ym}/{transfer.pk}.pdf",
                                                     f"receipts/{ym}/{transfer.pk}.txt")
     text = (Path(settings.MEDIA_ROOT) / receipt.txt_path).read_text()
-    for expected in (number, f"Transaction id:  {transfer.pk}", "Kind:            transfer",
-                     f"alice (user id {alice.pk})", f"bob (user id {bob.pk})", "12.34",
+    for expected in ("Issued by:       Wallet", number, "Status:          Completed",
+                     f"Transaction id:  {transfer.pk}", "Kind:            Transfer",
+                     f"alice (user id {alice.pk})", f"bob (user id {bob.pk})", "Amount:          12.34 USD",
                      f"{transfer.created_at:%Y-%m-%d %H:%M:%S} UTC"):
         assert expected in text
     pdf = (Path(settings.MEDIA_ROOT) / receipt.pdf_path).read_bytes()
     assert pdf.startswith(b"%PDF")
-    assert number.encode() in pdf and b"(alice \\(user id" in pdf and b"(12.34)" in pdf
+    assert number.encode() in pdf and b"(alice \\(user id" in pdf and b"(12.34 USD)" in pdf
 
 
 @pytest.mark.django_db
@@ -42,7 +43,7 @@ def test_deposit_receipt_has_no_sender(alice, settings):
     deposit = Transaction.objects.filter(receiver=alice, kind="deposit").get()
     receipt = produce(deposit.pk)
     text = (Path(settings.MEDIA_ROOT) / receipt.txt_path).read_text()
-    assert "Kind:            deposit" in text and "Sender:          (deposit" in text
+    assert "Kind:            Deposit" in text and "Sender:          (deposit" in text
 
 
 @pytest.mark.django_db

@@ -1,31 +1,44 @@
-"""Receipt rendering as pure functions: exact text, a well-formed deterministic PDF, batches.
+"""Receipt rendering as pure functions: exact text, a PDF a person can read, batches.
 
-No database. ``render_pdf`` writes the PDF from a template; ``render_pdf_canvas``
-draws it with reportlab's canvas and is the reference it must match byte for byte.
+No database. ``render_pdf`` writes a receipt whose values Helvetica draws from a
+template; ``render_pdf_canvas`` draws it with reportlab's canvas and is the
+reference the template must match byte for byte. Any other name is drawn by the
+canvas with DejaVu Sans and the standard CJK fonts; what it shows is read back
+with pypdf (``extraction_mode="layout"`` gives each line's characters left to
+right as printed, so a right-to-left name comes back in display order).
 """
+import io
 import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+import pypdf
 import pytest
 
 from apps.transactions.receipts import (
     Party,
     ReceiptData,
     RenderedReceipt,
+    receipt_lines,
     render_batch,
     render_pdf,
     render_pdf_canvas,
     render_text,
 )
+from tests.receipt_helpers import LABELS, shown_name, shown_rows
 
-ODD_NAMES = [
-    "a(b)c", "((", ")", "back\\slash", "\\(", "Zoë", "Łukasz", "Иван", "山田", "Ελένη", "✓ok", "😀",
-    "Œuvre€", "tab\there", "nul\x00", "del\x7f", "o\u0301", "",
-]
+# Usernames Helvetica draws (WinAnsiEncoding), some with characters a PDF string escapes.
+WINANSI_NAMES = ["alice", "a(b)c", "((", ")", "back\\slash", "\\(", "Zoë", "Œuvre€", "José.Müller-Ærø",
+                 "o'brien+pay@example", "", "@" * 150, "x" * 60]
+# Names the registration rule accepts in other scripts, and names it refuses that the
+# database may still hold (made outside registration).
+UNICODE_NAMES = ["Łukasz_Żółć", "Nguyễn_Văn", "Иван_Петров", "Ελένη", "Հայկ", "ნინო", "مريم_الأحمد",
+                 "דוד_כהן", "李雷_u1", "やまだ山田", "김민준", "Ж" * 150, "雷" * 150]
+LEGACY_NAMES = ["tab\there", "nul\x00", "del\x7f", "o\u0301", "ሰላም", "राम", "evil\u202etxt", "ߊߋ"]
 
 
 def receipt(sender: str | None = "alice", receiver: str = "bob", **changes) -> ReceiptData:
@@ -35,11 +48,12 @@ def receipt(sender: str | None = "alice", receiver: str = "bob", **changes) -> R
         "created_at": datetime(2024, 5, 6, 9, 8, 9, tzinfo=timezone(timedelta(hours=2))),
         "sender": None if sender is None else Party(id=1, username=sender),
         "receiver": Party(id=2, username=receiver),
+        "currency": "USD", "issuer": "Wallet",
     }
     return ReceiptData(**{**fields, **changes})
 
 
-# --- a minimal PDF reader: enough to check the structure and the shown text --------
+# --- reading a PDF back -------------------------------------------------------------
 
 def xref_offsets(pdf: bytes) -> dict[int, int]:
     """Object number -> byte offset, from the xref table that ``startxref`` points at."""
@@ -59,6 +73,7 @@ def xref_offsets(pdf: bytes) -> dict[int, int]:
 
 
 def content_stream(pdf: bytes) -> bytes:
+    """The page's content stream (a Helvetica receipt has no other stream)."""
     match = re.search(rb"/Length (\d+)\n>>\nstream\n", pdf)
     start = match.end()
     length = int(match.group(1))
@@ -105,34 +120,52 @@ def assert_well_formed(pdf: bytes) -> None:
     for number, offset in offsets.items():
         assert pdf[offset:].startswith(b"%d 0 obj\n" % number), (number, pdf[offset:offset + 20])
     assert pdf.count(b" 0 obj\n") == len(offsets)
-    stream = content_stream(pdf)
-    assert stream.isascii()
-    # every string closes: the rule line comes after the last one
-    assert stream.rstrip().endswith(b"l S")
-    literal_strings(stream)
+
+
+def assert_prints_as(shown: str, name: str) -> None:
+    if unicodedata.bidirectional(name[0]) in ("R", "AL"):
+        # Right to left: the name comes back right to left, Arabic in its joined forms
+        # (presentation forms, which NFKC maps back to the letters).
+        assert unicodedata.normalize("NFKC", shown[::-1]) == name
+        assert shown != name[::-1] or max(name) < "\u0600"  # Arabic is shaped, not only reversed
+    else:
+        assert shown == name
+
+
+def fonts_of(pdf: bytes) -> set[bytes]:
+    return {name.split(b"+")[-1] for name in re.findall(rb"/BaseFont /([\w+-]+)", pdf)}
 
 
 # --- the text receipt ---------------------------------------------------------------
 
 def test_text_receipt_is_exact():
     assert render_text(receipt()) == (
-        b"Wallet receipt\n"
-        b"==============\n"
+        b"Receipt\n"
+        b"=======\n"
         b"\n"
+        b"Issued by:       Wallet\n"
         b"Receipt number:  R-20240506-0000000042\n"
+        b"Status:          Completed\n"
         b"Transaction id:  42\n"
         b"Date (UTC):      2024-05-06 07:08:09 UTC\n"
-        b"Kind:            transfer\n"
+        b"Kind:            Transfer\n"
         b"Sender:          alice (user id 1)\n"
         b"Receiver:        bob (user id 2)\n"
-        b"Amount:          12.34\n"
+        b"Amount:          12.34 USD\n"
     )
+
+
+def test_issuer_and_currency_come_with_the_data():
+    text = render_text(receipt(issuer="Acme Payments Ltd.", currency="EUR", amount=Decimal("1000"))).decode()
+    assert "Issued by:       Acme Payments Ltd.\n" in text
+    assert "Amount:          1000.00 EUR\n" in text
 
 
 def test_deposit_text_receipt_names_no_sender():
     text = render_text(receipt(sender=None, kind="deposit", amount=Decimal("5"))).decode()
+    assert "Kind:            Deposit\n" in text
     assert "Sender:          (deposit: outside the system)\n" in text
-    assert "Amount:          5.00\n" in text
+    assert "Amount:          5.00 USD\n" in text
 
 
 def test_text_receipt_keeps_any_username_as_utf8():
@@ -141,27 +174,39 @@ def test_text_receipt_keeps_any_username_as_utf8():
     assert "Receiver:        山田 (user id 2)\n" in text
 
 
-# --- the PDF --------------------------------------------------------------------------
+def test_control_and_format_characters_are_shown_as_code_points():
+    text = render_text(receipt(sender="tab\there", receiver="evil\u202etxt")).decode()
+    assert "Sender:          tab<U+0009>here (user id 1)\n" in text
+    assert "Receiver:        evil<U+202E>txt (user id 2)\n" in text
 
-def test_pdf_is_deterministic_and_well_formed():
-    pdf = render_pdf(receipt())
-    assert render_pdf(receipt()) == pdf
+
+# --- the PDF: document, layout, metadata ------------------------------------------------
+
+def test_pdf_is_deterministic_and_carries_its_metadata():
+    pdf = render_pdf(receipt(issuer="Acme Pay"))
+    assert render_pdf(receipt(issuer="Acme Pay")) == pdf
     assert_well_formed(pdf)
-    assert b"/Title (Receipt R-20240506-0000000042)" in pdf and b"/Author (Wallet)" in pdf
     assert b"/MediaBox [ 0 0 419.5276 595.2756 ]" in pdf  # A5
+    meta = pypdf.PdfReader(io.BytesIO(pdf)).metadata
+    assert meta.title == "Receipt R-20240506-0000000042"
+    assert meta.author == "Acme Pay" and meta.creator == "Acme Pay"
+    assert meta.subject == "Transfer of 12.34 USD"
+    assert meta.creation_date == meta.modification_date == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 
 
 def test_pdf_shows_the_title_and_every_row():
     strings = literal_strings(content_stream(render_pdf(receipt())))
     assert strings == [
-        b"Wallet receipt",
+        b"Receipt",
+        b"Issued by", b"Wallet",
         b"Receipt number", b"R-20240506-0000000042",
+        b"Status", b"Completed",
         b"Transaction id", b"42",
         b"Date (UTC)", b"2024-05-06 07:08:09 UTC",
-        b"Kind", b"transfer",
+        b"Kind", b"Transfer",
         b"Sender", b"alice (user id 1)",
         b"Receiver", b"bob (user id 2)",
-        b"Amount", b"12.34",
+        b"Amount", b"12.34 USD",
     ]
 
 
@@ -175,35 +220,91 @@ def test_escapes_parentheses_and_backslashes():
     assert b"a(b)c\\d (user id 1)" in strings and b")( (user id 2)" in strings
 
 
-def test_latin_letters_are_winansi_and_others_fall_back():
-    stream = content_stream(render_pdf(receipt(sender="Zoë", receiver="Иван")))
-    assert b"(Zo\\353 \\(user id 1\\)) Tj" in stream  # ë is 0xEB in WinAnsiEncoding
-    # no Helvetica glyph for Cyrillic: a black square each (ZapfDingbats "n"), then back to Helvetica
-    assert b"/F3 10 Tf 12 TL (nnnn) Tj /F1 10 Tf 12 TL ( \\(user id 2\\)) Tj" in stream
+def test_western_european_letters_stay_in_helvetica_with_nothing_embedded():
+    pdf = render_pdf(receipt(sender="Zoë", receiver="Œuvre€"))
+    assert b"(Zo\\353 \\(user id 1\\)) Tj" in content_stream(pdf)  # ë is 0xEB in WinAnsiEncoding
+    assert fonts_of(pdf) == {b"Helvetica", b"Helvetica-Bold"}
+    assert b"/FontFile" not in pdf
 
 
-@pytest.mark.parametrize("name", ODD_NAMES)
-def test_any_username_gives_a_well_formed_pdf(name):
-    pdf = render_pdf(receipt(sender=name, receiver=name[::-1], kind=name))
-    assert_well_formed(pdf)
-    fonts = re.findall(rb"/BaseFont /([\w-]+)", pdf)
-    assert fonts[:2] == [b"Helvetica", b"Helvetica-Bold"]
-    assert set(fonts) <= {b"Helvetica", b"Helvetica-Bold", b"Symbol", b"ZapfDingbats"}
-    assert len(fonts) == len(set(fonts))
-    for used in set(re.findall(rb"(/F\d) \d+ Tf", content_stream(pdf))):
-        assert used + b" " in pdf.split(b"endobj", 1)[0]  # in the page's font dictionary
-
-
-@pytest.mark.parametrize("name", [*ODD_NAMES, "alice", "Zoë ✓ Ελ 山田 (x)"])
+@pytest.mark.parametrize("name", WINANSI_NAMES)
 def test_same_bytes_as_the_reportlab_canvas(name):
     for data in (receipt(sender=name), receipt(sender=None, receiver=name, kind=name),
+                 receipt(sender=name, issuer="Zoë (Pay) €", currency="EUR"),
                  receipt(sender=name, receiver="bob", transaction_id=9_999_999_999, amount=Decimal("-0.5"))):
         assert render_pdf(data) == render_pdf_canvas(data)
 
 
+def test_a_long_name_wraps_inside_the_page():
+    name = "@" * 150  # the widest WinAnsi character, as many as registration allows
+    rows = shown_rows(render_pdf(receipt(sender=name)))
+    assert len(rows["Sender"]) > 2
+    assert shown_name(rows["Sender"], 1) == name and rows["Sender"][-1].endswith("@ (user id 1)")
+    assert rows["Receiver"] == ["bob (user id 2)"] and rows["Amount"] == ["12.34 USD"]
+
+
+@pytest.mark.parametrize("name", UNICODE_NAMES)
+def test_a_name_in_any_accepted_script_prints_as_in_the_text_receipt(name):
+    data = receipt(sender=name, receiver=name)
+    pdf = render_pdf(data)
+    assert render_pdf(data) == pdf  # deterministic on this path too
+    rows = shown_rows(pdf)
+    text = dict(receipt_lines(data))
+    for label in LABELS:
+        if label not in ("Sender", "Receiver"):
+            assert rows[label] == [text[label]], label
+    for label, user_id in (("Sender", 1), ("Receiver", 2)):
+        assert_prints_as(shown_name(rows[label], user_id), name)
+    assert b"<U+" not in pdf and "<U+" not in str(rows)
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    # meem (initial) reh (final) yeh (initial) meem (final), shown right to left
+    ("مريم", "\ufee2\ufef3\ufeae\ufee3"),
+    # digits stay left to right, at the left end of the right-to-left run
+    ("مريم_22", "22_\ufee2\ufef3\ufeae\ufee3"),
+    # lam and alef become one glyph (the required ligature), then noon (initial), alef (final)
+    ("لانا", "\ufe8e\ufee7\ufefb"),
+    ("דוד_כהן", "ןהכ_דוד"),
+])
+def test_right_to_left_names_are_shaped_and_shown_in_reading_order(name, shown):
+    rows = shown_rows(render_pdf(receipt(sender=name)))
+    assert rows["Sender"] == [f"{shown} (user id 1)"]
+
+
+def test_cjk_names_use_the_standard_cjk_fonts_and_other_scripts_the_embedded_sans():
+    pdf = render_pdf(receipt(sender="李雷_u1", receiver="やまだ山田"))
+    assert {b"STSong-Light", b"HeiseiKakuGo-W5", b"DejaVuSans", b"Helvetica-Bold"} <= fonts_of(pdf)
+    assert b"/FontFile2" in pdf  # DejaVu Sans is embedded (a subset)
+    korean = render_pdf(receipt(sender=None, kind="deposit", receiver="김민준"))
+    assert b"HYGothic-Medium" in fonts_of(korean)
+
+
+def test_a_very_long_cjk_name_wraps_on_full_width_lines():
+    rows = shown_rows(render_pdf(receipt(sender="雷" * 150)))
+    assert "".join(rows["Sender"][:-1]) + rows["Sender"][-1] == "雷" * 150 + " (user id 1)"
+    assert len({len(line) for line in rows["Sender"][:-1]}) == 1  # every full line holds as many
+
+
+@pytest.mark.parametrize("name", LEGACY_NAMES)
+def test_a_name_registration_refuses_still_renders_with_code_points_for_what_cannot_print(name):
+    data = receipt(sender=name, receiver=name[::-1], kind=name)
+    pdf = render_pdf(data)
+    assert pdf == render_pdf(data) == render_pdf_canvas(data)
+    rows = shown_rows(pdf)
+    assert rows["Amount"] == ["12.34 USD"]
+    assert "<U+" in rows["Sender"][0]
+
+
+def test_a_name_too_long_for_one_page_continues_on_a_second():
+    pdf = render_pdf(receipt(sender="雷" * 1200))  # far beyond the 150 characters registration allows
+    assert len(pypdf.PdfReader(io.BytesIO(pdf)).pages) == 2
+    assert shown_rows(pdf)["Amount"] == ["12.34 USD"]
+
+
 def test_batch_gives_the_single_receipt_bytes():
-    items = [receipt(), receipt(sender=None, kind="deposit"), *(receipt(sender=n, transaction_id=i)
-                                                                for i, n in enumerate(ODD_NAMES))]
+    items = [receipt(), receipt(sender=None, kind="deposit"),
+             *(receipt(sender=n, transaction_id=i) for i, n in enumerate(WINANSI_NAMES + UNICODE_NAMES))]
     rendered = render_batch(items)
     assert rendered == [RenderedReceipt(pdf=render_pdf(d), txt=render_text(d)) for d in items]
     assert render_batch(list(reversed(items))) == list(reversed(rendered))  # no state between receipts
@@ -218,23 +319,22 @@ def test_receipts_module_needs_no_django():
 # --- with poppler, when installed -------------------------------------------------------
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
-def test_poppler_extracts_every_field(tmp_path):
-    data = receipt(sender="Zoë (a\\b)", receiver="Łukasz",
-                   created_at=datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC))
+@pytest.mark.parametrize("name", ["@" * 150, "Ж" * 150, "مريم" * 37, "李雷_u1", "Zoë"])
+def test_nothing_is_printed_past_the_right_margin(tmp_path, name):
     path = tmp_path / "receipt.pdf"
-    path.write_bytes(render_pdf(data))
-    result = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
-    assert result.stderr == b""
-    text = result.stdout.decode()
-    for expected in ("Wallet receipt", "R-20241231-0000000042", "2024-12-31 23:59:59 UTC", "transfer",
-                     "Zoë (a\\b) (user id 1)", "ukasz (user id 2)", "12.34"):
-        assert expected in text
+    path.write_bytes(render_pdf(receipt(sender=name, receiver=name)))
+    result = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, check=True)
+    boxes = re.findall(rb'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"', result.stdout)
+    assert len(boxes) > 10
+    page_width, margin = 419.5276, 15 / 25.4 * 72
+    assert max(float(x_max) for _, x_max in boxes) <= page_width - margin + 0.01
+    assert min(float(x_min) for x_min, _ in boxes) >= margin - 0.01
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils is not installed")
 def test_poppler_renders_without_complaint(tmp_path):
     path = tmp_path / "receipt.pdf"
-    path.write_bytes(render_pdf(receipt(sender="a(b)\\", receiver="Иван 山田 ✓")))
+    path.write_bytes(render_pdf(receipt(sender="a(b)\\", receiver="Иван_Ελένη_مريم")))
     result = subprocess.run(["pdftoppm", "-png", "-r", "30", str(path), str(tmp_path / "page")],
                             capture_output=True, check=True)
     assert result.stderr == b""

@@ -96,7 +96,7 @@ def test_transfer_documents_its_error_codes(schema):
         wallet_exceptions.BalanceLimitExceeded.code,
         "invalid_input", "unknown_field",
     }
-    assert _codes(transfer, "401") == {"not_authenticated", "token_not_valid"}
+    assert _codes(transfer, "401") == {"not_authenticated", "token_not_valid", "authentication_failed"}
     assert _codes(transfer, "403") == {wallet_exceptions.AccountInactive.code}
 
 
@@ -198,26 +198,128 @@ def test_every_rate_limited_operation_documents_429(schema):
 
 @pytest.mark.parametrize("component", ["TransferInputRequest", "DepositInputRequest"])
 def test_documented_amount_pattern_is_what_the_api_accepts(schema, component):
-    import re
-
     from rest_framework.exceptions import ValidationError
 
     from apps.core.fields import AmountField
 
-    pattern = re.compile(schema["components"]["schemas"][component]["properties"]["amount"]["pattern"])
-    for value in ["-1.00", "-0", "", "1.", ".5", "1.001", "+1", "1e2", "12345678901234567"]:
+    amount = schema["components"]["schemas"][component]["properties"]["amount"]
+    assert amount["type"] == "string" and "format" not in amount
+    pattern = re.compile(amount["pattern"])
+    for value in ["-1.00", "-0", "", "1.", ".5", "1.001", "+1", "1e2", "12345678901234567",
+                  "12345678901234567.00", "0", "0.00", "0.0", " 1.00", "1.00 ", "01.00", "00.10",
+                  "1,00", "NaN", "\u0661"]:
         assert not pattern.search(value), value
         with pytest.raises(ValidationError):
             AmountField().run_validation(value)
-    for value in ["0.01", "1", "10.5", "10.50", "9999999999999999.99"]:
+    for value in ["0.01", "0.1", "0.10", "1", "10.5", "10.50", "100", "9999999999999999.99"]:
         assert pattern.search(value), value
         AmountField().run_validation(value)
 
 
-def test_bodies_that_refuse_unknown_fields_say_so(schema):
+def test_amount_bounds_of_the_history_are_documented_as_the_api_reads_them(schema):
+    from django.core.exceptions import ValidationError
+
+    from apps.core.filters import AmountBoundFormField
+
+    params = {p["name"]: p for p in schema["paths"]["/api/transactions/"]["get"]["parameters"]}
+    for name in ("min_amount", "max_amount"):
+        pattern = re.compile(params[name]["schema"]["pattern"])
+        for value in ["", "-1", "1e2", " 1", "01", "1.234", "12345678901234567"]:
+            assert not pattern.search(value), value
+            if value:  # an empty parameter is refused by the filter backend (`blank`)
+                with pytest.raises(ValidationError):
+                    AmountBoundFormField().clean(value)
+        for value in ["0", "0.00", "10", "10.5", "9999999999999999.99"]:
+            assert pattern.search(value), value
+            AmountBoundFormField().clean(value)
+    assert params["cursor"]["schema"]["minLength"] == 1
+
+
+def _request_components(schema) -> dict[str, dict]:
     components = schema["components"]["schemas"]
-    closed = {name for name, c in components.items() if c.get("additionalProperties") is False}
-    # Exactly the InputSerializer bodies: an unknown field there is a 400 `unknown_field`
-    # (tests/test_hostile_input.py); simplejwt's token bodies ignore unknown fields.
-    assert closed == {"TransferInputRequest", "DepositInputRequest", "RegisterInputRequest",
-                      "LogoutInputRequest"}
+    found = {}
+    for _, _, operation in _operations(schema):
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body:
+            name = body["schema"]["$ref"].rsplit("/", 1)[1]
+            found[name] = components[name]
+    return found
+
+
+def test_every_request_body_refuses_unknown_fields_and_says_so(schema):
+    bodies = _request_components(schema)
+    assert {"TransferInputRequest", "DepositInputRequest", "RegisterInputRequest", "LogoutInputRequest",
+            "TokenObtainPairRequest", "TokenRefreshRequest", "TokenVerifyRequest"} == set(bodies)
+    assert {name for name, c in bodies.items() if c.get("additionalProperties") is False} == set(bodies)
+
+
+def test_text_fields_document_what_the_server_refuses(schema):
+    """NUL is refused by every text field, and whitespace alone by the trimmed ones."""
+    bodies = _request_components(schema)
+    checked = 0
+    for name, component in bodies.items():
+        for field, prop in component["properties"].items():
+            if prop.get("type") != "string" or "format" in prop or "enum" in prop:
+                continue
+            assert not re.search(prop["pattern"], "a\x00b"), (name, field)
+            checked += 1
+    assert checked >= 8
+    for name, field in [("TokenObtainPairRequest", "username"), ("TokenObtainPairRequest", "password"),
+                        ("TokenRefreshRequest", "refresh"), ("TokenVerifyRequest", "token"),
+                        ("LogoutInputRequest", "refresh"), ("RegisterInputRequest", "password")]:
+        assert re.search(bodies[name]["properties"][field]["pattern"], "eyJ0.e-30_x y"), (name, field)
+    token = bodies["TokenVerifyRequest"]["properties"]["token"]["pattern"]
+    assert not re.search(token, " \t\u00a0 ") and re.search(token, " x ")
+    password = bodies["RegisterInputRequest"]["properties"]["password"]["pattern"]
+    assert re.search(password, "   "), "registration keeps a password's spaces: not trimmed"
+
+
+def test_every_operation_documents_database_unavailable_with_retry_after(schema):
+    for name, _, operation in _operations(schema):
+        response = operation["responses"]["503"]
+        if name == "GET /healthz":  # the health check's 503 is its report
+            continue
+        assert _codes(operation, "503") == {"database_unavailable"}, name
+        assert response["headers"]["Retry-After"]["required"] is True, name
+
+
+def test_retry_after_and_replay_headers_are_declared(schema):
+    for name, _, operation in _operations(schema):
+        if "429" in operation["responses"]:
+            assert "Retry-After" in operation["responses"]["429"]["headers"], name
+    receipt = schema["paths"]["/api/transactions/{id}/receipt/"]["get"]["responses"]["409"]
+    assert receipt["headers"]["Retry-After"]["required"] is True
+    for path in ("/api/wallet/transfer/", "/api/wallet/deposit/"):
+        created = schema["paths"][path]["post"]["responses"]["201"]
+        assert created["headers"]["Idempotent-Replayed"]["schema"] == {"type": "string", "enum": ["true"]}
+
+
+def test_every_response_has_a_description(schema):
+    for name, _, operation in _operations(schema):
+        for status, response in operation["responses"].items():
+            assert response.get("description"), (name, status)
+
+
+def test_history_items_have_enums_and_pages_always_carry_their_links(schema):
+    components = schema["components"]["schemas"]
+    item = components["HistoryItem"]["properties"]
+
+    def enum_of(prop):
+        ref = prop.get("$ref") or prop["allOf"][0]["$ref"]
+        return components[ref.rsplit("/", 1)[1]]["enum"]
+
+    kinds, directions = enum_of(item["kind"]), enum_of(item["direction"])
+    assert (sorted(kinds), sorted(directions)) == (["deposit", "transfer"], ["received", "sent"])
+    assert set(components["PaginatedHistoryItemList"]["required"]) == {"next", "previous", "results"}
+
+
+def test_receipt_id_is_typed_like_the_detail_id_and_the_files_are_binary(schema):
+    def id_schema(path):
+        params = schema["paths"][path]["get"]["parameters"]
+        return next(p["schema"] for p in params if p["in"] == "path" and p["name"] == "id")
+
+    assert id_schema("/api/transactions/{id}/receipt/") == id_schema("/api/transactions/{id}/")
+    assert id_schema("/api/transactions/{id}/")["type"] == "integer"
+    content = schema["paths"]["/api/transactions/{id}/receipt/"]["get"]["responses"]["200"]["content"]
+    assert list(content) == ["application/pdf", "text/plain"]  # the PDF first: a generator keeps it
+    assert all(media["schema"] == {"type": "string", "format": "binary"} for media in content.values())

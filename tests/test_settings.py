@@ -38,6 +38,36 @@ def test_start_up_fails_clearly_on_a_receipt_relay_that_cannot_work(env):
     assert "must be positive" in result.stderr
 
 
+@pytest.mark.parametrize(("currency", "message"), [
+    ("JPY", "JPY has 0 minor units"), ("KWD", "KWD has 3 minor units"),
+    ("XYZ", "'XYZ' is not a supported ISO 4217 currency code"), ("", "is not a supported"),
+])
+def test_start_up_fails_clearly_on_a_currency_amounts_cannot_hold(currency, message):
+    result = _load_settings(SECRET_KEY="", DEBUG="true", WALLET_CURRENCY=currency)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: WALLET_CURRENCY: " in result.stderr and message in result.stderr
+
+
+def test_currency_and_issuer_defaults_and_overrides():
+    code = "print(settings.WALLET_CURRENCY, '|', settings.RECEIPT_ISSUER)"
+    result = _load_settings(f"from django.conf import settings; {code}", SECRET_KEY="", DEBUG="true")
+    assert result.stdout.strip() == "USD | Wallet", result.stderr
+    result = _load_settings(f"from django.conf import settings; {code}", SECRET_KEY="", DEBUG="true",
+                            WALLET_CURRENCY="eur", RECEIPT_ISSUER="  Zoë   Pay ")
+    assert result.stdout.strip() == "EUR | Zoë Pay", result.stderr
+
+
+@pytest.mark.parametrize(("issuer", "message"), [
+    ("", "RECEIPT_ISSUER must be 1 to 100 printable characters"),
+    ("x" * 101, "RECEIPT_ISSUER must be 1 to 100 printable characters"),
+    ("रमन Pay", "RECEIPT_ISSUER has characters the receipt fonts cannot print: 'र' <U+0930>"),
+])
+def test_start_up_fails_clearly_on_an_issuer_receipts_cannot_print(issuer, message):
+    result = _load_settings(SECRET_KEY="", DEBUG="true", RECEIPT_ISSUER=issuer)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 def test_embedded_sqlite_serializes_writers():
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):

@@ -32,35 +32,60 @@ def test_transfer_moves_money_and_logs_it(alice, bob, client_for):
 
 
 @pytest.mark.parametrize(("amount", "expected"), [
-    ("10", "10.00"), ("10.5", "10.50"), ("0.01", "0.01"), (" 7.10 ", "7.10"),
-    (10, "10.00"), (Decimal("10.5"), "10.50"), (Decimal("0.01"), "0.01"),
+    ("10", "10.00"), ("10.5", "10.50"), ("0.01", "0.01"), ("0.1", "0.10"), ("7.10", "7.10"),
 ])
-def test_amount_as_string_or_json_number(alice, bob, client_for, amount, expected):
+def test_amount_as_a_string(alice, bob, client_for, amount, expected):
     response = client_for(alice).post(URL, {"receiver_id": bob.pk, "amount": amount}, format="json")
     assert response.status_code == 201, response.data
     assert response.data["transaction"]["amount"] == expected
     assert balance_of(bob) == Decimal(expected)
 
 
-def test_json_number_never_passes_through_float(alice, bob, client_for):
-    # 0.1 + 0.2 as floats is 0.30000000000000004; as decimals it is exact.
-    client = client_for(alice)
-    for raw in (b'{"receiver_id": %d, "amount": 0.1}', b'{"receiver_id": %d, "amount": 0.2}'):
-        response = client.generic("POST", URL, raw % bob.pk, content_type="application/json")
-        assert response.status_code == 201
-    assert balance_of(bob) == Decimal("0.30")
-    assert balance_of(alice) == Decimal("99.70")
+@pytest.mark.parametrize("raw", [b"10", b"10.5", b"0.1", b"1e2", b"-1", b"10.50", b"null", b"true",
+                                 b"{}", b"[]"])
+def test_an_amount_that_is_not_a_json_string_is_refused(alice, bob, client_for, raw):
+    body = b'{"receiver_id": %d, "amount": %s}' % (bob.pk, raw)
+    response = client_for(alice).generic("POST", URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid_amount", "message": 'amount: Send the amount as a JSON string, such as "10.50".',
+        "details": {"amount": [{"code": "invalid_amount",
+                                "message": 'Send the amount as a JSON string, such as "10.50".'}]},
+    }
+    assert balance_of(alice) == Decimal("100.00")
+    assert Transaction.objects.filter(kind="transfer").count() == 0
 
 
-@pytest.mark.parametrize("amount", [
-    "0", "-5", "0.001", "1e2", "NaN", "abc", "", None, True, 0, -1, Decimal("0.001"),
-    "12345678901234567", [],
+def test_json_numbers_are_parsed_to_decimal_never_float():
+    """A number is refused, but the parser reads it exactly, so nothing is lost on the way."""
+    import io
+
+    from apps.core.parsers import DecimalJSONParser
+
+    parsed = DecimalJSONParser().parse(io.BytesIO(b'{"a": 0.1, "b": 1e2, "c": 10}'), "application/json", {})
+    assert parsed == {"a": Decimal("0.1"), "b": Decimal("1E+2"), "c": 10}
+    assert isinstance(parsed["a"], Decimal) and isinstance(parsed["b"], Decimal)
+
+
+@pytest.mark.parametrize(("amount", "message"), [
+    ("0", "The amount must be greater than zero."),
+    ("0.00", "The amount must be greater than zero."),
+    ("1.234", "Use at most 2 decimal places."),
+    ("0.001", "Use at most 2 decimal places."),
+    ("12345678901234567.00", "Use at most 16 digits before the decimal point."),
+    ("12345678901234567", "Use at most 16 digits before the decimal point."),
+    *((bad, "Write the amount as digits with an optional point and up to 2 decimals, such as \"10.50\": "
+            "no sign, spaces, exponent or leading zeros.")
+      for bad in ("-5", "+1", "1e2", "NaN", "abc", "", " 1.00", "1.00 ", "01.00", "1.", ".5", "1,00",
+                  "\u0661")),
+    (None, 'Send the amount as a JSON string, such as "10.50".'),
 ])
-def test_invalid_amount(alice, bob, client_for, amount):
+def test_invalid_amount(alice, bob, client_for, amount, message):
     response = client_for(alice).post(URL, {"receiver_id": bob.pk, "amount": amount}, format="json")
     assert response.status_code == 400
     assert response.data["code"] == "invalid_amount"
-    assert "amount" in response.data["details"]
+    assert response.data["message"] == f"amount: {message}"
+    assert response.data["details"]["amount"] == [{"code": "invalid_amount", "message": message}]
     assert balance_of(alice) == Decimal("100.00")
     assert Transaction.objects.filter(kind="transfer").count() == 0
 
@@ -175,4 +200,10 @@ def test_wallet_me(alice, client_for):
     assert response.status_code == 200
     assert response.data["balance"] == "100.00"
     assert response.data["user_id"] == alice.pk
-    assert set(response.data) == {"id", "user_id", "balance", "updated_at"}
+    assert set(response.data) == {"id", "user_id", "balance", "currency", "updated_at"}
+    assert response.data["currency"] == "USD"  # WALLET_CURRENCY's default
+
+
+def test_wallet_me_names_the_configured_currency(alice, client_for, settings):
+    settings.WALLET_CURRENCY = "EUR"
+    assert client_for(alice).get("/api/wallet/me/").data["currency"] == "EUR"

@@ -7,6 +7,8 @@ them, and every DRF or Django error, into the single error body of the API.
 """
 from rest_framework import status
 
+from apps.core.money import AMOUNT_MALFORMED
+
 
 class ApiError(Exception):
     status_code = status.HTTP_400_BAD_REQUEST
@@ -23,8 +25,10 @@ class ApiError(Exception):
 # --- Invalid input --------------------------------------------------------------
 
 class InvalidAmount(ApiError):
+    """Raised by ``fields.AmountField`` as a field error, with the message saying what is wrong."""
+
     code = "invalid_amount"
-    message = "Amount must be a positive decimal with at most 2 decimal places."
+    message = AMOUNT_MALFORMED
 
 
 class InvalidFilter(ApiError):
@@ -48,6 +52,10 @@ class IdempotencyKeyReused(ApiError):
 class RequestTooLarge(ApiError):
     code = "request_too_large"
     message = "The request body is too large."
+
+    @classmethod
+    def for_limit(cls, limit: int) -> "RequestTooLarge":
+        return cls(f"The request body must be at most {limit} bytes.")
 
 
 class LengthRequired(ApiError):

@@ -9,36 +9,43 @@ from apps.core.exceptions import UNKNOWN_FIELD_CODE, InvalidAmount
 from apps.core.ids import BIGINT_MAX
 from apps.core.money import (
     AMOUNT_DECIMAL_PLACES,
+    AMOUNT_EXAMPLE,
     AMOUNT_MAX_DIGITS,
+    AMOUNT_MAX_INTEGER_DIGITS,
+    AMOUNT_NOT_A_STRING,
     AMOUNT_PATTERN,
-    AMOUNT_RE,
     CENT,
     MIN_AMOUNT,
+    amount_problem,
 )
 
-# What the API accepts, as documented: DecimalField's own schema pattern allows a sign and an
-# empty string. "Positive" (no zero) is left to the description: a pattern cannot say it simply.
-AMOUNT_SCHEMA = {
-    "type": "string", "format": "decimal",
-    "pattern": f"^{AMOUNT_PATTERN}$",
-    "example": "10.50",
-}
+AMOUNT_DESCRIPTION = (
+    f'A JSON string, never a number, such as "{AMOUNT_EXAMPLE}": greater than zero, at most '
+    f"{AMOUNT_MAX_INTEGER_DIGITS} digits before the decimal point and {AMOUNT_DECIMAL_PLACES} after it, "
+    "no sign, spaces, exponent or leading zeros."
+)
+# What the API accepts, exactly: DecimalField's own schema would allow a sign, an empty string
+# and a JSON number.
+AMOUNT_SCHEMA = {"type": "string", "pattern": f"^{AMOUNT_PATTERN}$", "example": AMOUNT_EXAMPLE}
 
 
 @extend_schema_field(AMOUNT_SCHEMA)
 class AmountField(serializers.DecimalField):
-    """A positive amount with at most 2 decimal places and 16 integer digits.
+    """An amount of money in a request: a JSON string matching ``money.AMOUNT_PATTERN``.
 
-    Accepts a JSON string (``"10.50"``) or a JSON number (``10.5``, parsed to
-    ``Decimal`` by the parser); rejects exponents, signs, NaN, infinities,
-    booleans and anything that is not plainly a decimal number.
-    Every failure carries the code ``invalid_amount``.
+    A JSON number (which the parser reads as ``Decimal`` or ``int``, never a
+    float), null, a boolean, a list or an object is refused with a message
+    saying to send a string. Every failure carries the code ``invalid_amount``
+    and a message naming what is wrong (``money.amount_problem``).
     """
+
+    default_error_messages = {"null": AMOUNT_NOT_A_STRING}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", AMOUNT_MAX_DIGITS)
         kwargs.setdefault("decimal_places", AMOUNT_DECIMAL_PLACES)
         kwargs.setdefault("min_value", MIN_AMOUNT)
+        kwargs.setdefault("help_text", AMOUNT_DESCRIPTION)
         super().__init__(**kwargs)
 
     def fail(self, key, **kwargs):
@@ -47,23 +54,13 @@ class AmountField(serializers.DecimalField):
             message = message.format(**kwargs)
         raise serializers.ValidationError(message, code=InvalidAmount.code)
 
-    def validate_empty_values(self, data):
-        if data is None:
-            self.fail("null")
-        return super().validate_empty_values(data)
-
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, (str, int, Decimal)):
-            raise serializers.ValidationError(InvalidAmount.message, code=InvalidAmount.code)
-        text = data.strip() if isinstance(data, str) else str(data)
-        if not AMOUNT_RE.fullmatch(text):
-            raise serializers.ValidationError(InvalidAmount.message, code=InvalidAmount.code)
-        value = Decimal(text)
-        if value <= 0:
-            raise serializers.ValidationError(
-                "Amount must be greater than zero.", code=InvalidAmount.code
-            )
-        return value.quantize(CENT)
+        if not isinstance(data, str):
+            raise serializers.ValidationError(AMOUNT_NOT_A_STRING, code=InvalidAmount.code)
+        problem = amount_problem(data)
+        if problem is not None:
+            raise serializers.ValidationError(problem, code=InvalidAmount.code)
+        return Decimal(data).quantize(CENT)
 
 
 class StrictIdField(serializers.IntegerField):
@@ -101,8 +98,11 @@ class StrictEmailField(StrictStringMixin, serializers.EmailField):
     pass
 
 
-class InputSerializer(serializers.Serializer):
-    """Base for request bodies: unknown fields are an error, not silently dropped."""
+class RefuseUnknownFieldsMixin:
+    """A request body whose unknown fields are an error (400 ``unknown_field``), not silently dropped.
+
+    The OpenAPI schema says so with ``additionalProperties: false`` (``apps.core.schema``).
+    """
 
     def validate(self, attrs):
         if isinstance(self.initial_data, dict):
@@ -112,4 +112,8 @@ class InputSerializer(serializers.Serializer):
                     {name: serializers.ErrorDetail("Unknown field.", code=UNKNOWN_FIELD_CODE)
                      for name in unknown}
                 )
-        return attrs
+        return super().validate(attrs)
+
+
+class InputSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    """Base for request bodies: unknown fields are an error, not silently dropped."""

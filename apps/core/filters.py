@@ -1,4 +1,5 @@
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from apps.core.exception_handler import GENERIC_VALIDATION_CODE
 from apps.core.exceptions import InvalidFilter
 from apps.core.ids import BIGINT_MAX, bigint_from_text
+from apps.core.money import amount_problem
 
 
 class StrictFilterBackend(DjangoFilterBackend):
@@ -46,11 +48,13 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 
 class UTCDateTimeField(IsoDateTimeField):
-    """An ISO 8601 datetime, normalised to UTC.
+    """An ISO 8601 (RFC 3339) datetime, normalised to UTC.
 
     Offsets the database cannot store (PostgreSQL allows at most +-15:59, ISO
-    8601 up to +-23:59) and instants that overflow when moved to UTC are a
-    400, never a database error.
+    8601 up to +-23:59) never reach it. An instant that leaves Python's range
+    when moved to UTC (``0001-01-01T00:00:00+01:00`` is in year 0) is before or
+    after every transaction: it becomes the first or last representable
+    instant, which selects the same rows, never a database error.
     """
 
     def to_python(self, value):
@@ -59,8 +63,9 @@ class UTCDateTimeField(IsoDateTimeField):
             return parsed
         try:
             return parsed.astimezone(UTC)
-        except OverflowError as exc:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+        except OverflowError:
+            early = parsed.replace(tzinfo=None) < datetime.max - timedelta(days=2)
+            return (datetime.min if early else datetime.max).replace(tzinfo=UTC)
 
 
 class UTCIsoDateTimeFilter(IsoDateTimeFilter):
@@ -88,3 +93,23 @@ class IdFormField(forms.Field):
 
 class IdFilter(Filter):
     field_class = IdFormField
+
+
+class AmountBoundFormField(forms.Field):
+    """A bound of an amount filter, spelled as amounts are (``money.AMOUNT_BOUND_PATTERN``).
+
+    Like a request's amount, but zero is a bound too: no sign, spaces, exponent
+    or leading zeros, at most 16 integer digits and 2 decimal places.
+    """
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        problem = amount_problem(str(value), allow_zero=True)
+        if problem is not None:
+            raise ValidationError(problem, code="invalid_amount")
+        return Decimal(value)
+
+
+class AmountBoundFilter(Filter):
+    field_class = AmountBoundFormField

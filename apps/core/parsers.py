@@ -16,6 +16,9 @@ def _reject_constant(name: str):
 class DecimalJSONParser(JSONParser):
     """Parses JSON numbers with a fraction or exponent straight to ``Decimal``.
 
+    Amounts are JSON strings only; a number still never passes through a float,
+    so the field that refuses it sees exactly what was sent.
+
     ``NaN``/``Infinity`` literals are rejected outright. Bodies larger than
     ``API_MAX_BODY_BYTES`` are refused (``request_too_large``) without being
     read in full: DRF reads the stream itself, so Django's
@@ -31,10 +34,10 @@ class DecimalJSONParser(JSONParser):
         except ValueError:
             declared = 0
         if declared > limit:
-            raise RequestTooLarge(f"The request body must be at most {limit} bytes.")
+            raise RequestTooLarge.for_limit(limit)
         raw = stream.read(limit + 1)
         if len(raw) > limit:
-            raise RequestTooLarge(f"The request body must be at most {limit} bytes.")
+            raise RequestTooLarge.for_limit(limit)
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             return json.loads(raw.decode(encoding), parse_float=decimal.Decimal,

@@ -1,6 +1,7 @@
 from django.http import HttpResponse
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,7 +25,27 @@ class HealthView(APIView):
         return Response(report, status=code)
 
 
-# --- Docs pages: HTML only ---
+# --- The schema and the docs pages ---
+
+class FormatQueryNegotiation(DefaultContentNegotiation):
+    """``?format=json`` or ``?format=yaml`` chooses the renderer, as drf-spectacular documents.
+
+    Only the schema view negotiates this way: everywhere else ``format`` is an
+    ordinary query parameter (the receipt's ``pdf``/``txt``) or an unknown one
+    (``URL_FORMAT_OVERRIDE`` is off).
+    """
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return super().select_renderer(request, renderers,
+                                       format_suffix or request.query_params.get("format"))
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema: YAML by default, JSON with ``?format=json`` or ``Accept: application/json``."""
+
+    content_negotiation_class = FormatQueryNegotiation
+
+
 
 class HtmlPageOptionsMixin:
     """OPTIONS on an HTML page lists the allowed methods, as Django's own views do.

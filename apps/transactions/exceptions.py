@@ -8,6 +8,7 @@ class ReceiptPending(ApiError):
     status_code = status.HTTP_409_CONFLICT
     code = "receipt_pending"
     message = "The receipt is being produced; try again shortly."
+    retry_after = 1  # a receipt is usually ready about half a second after its transaction
 
 
 class ReceiptLost(ReceiptPending):

@@ -1,7 +1,6 @@
 import django_filters
 
-from apps.core.filters import IdFilter, UTCIsoDateTimeFilter
-from apps.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
+from apps.core.filters import AmountBoundFilter, IdFilter, UTCIsoDateTimeFilter
 from apps.transactions.models import LedgerEntry, Transaction
 
 
@@ -9,13 +8,9 @@ class HistoryFilter(django_filters.FilterSet):
     direction = django_filters.ChoiceFilter(choices=LedgerEntry.Direction.choices)
     kind = django_filters.ChoiceFilter(field_name="transaction__kind", choices=Transaction.Kind.choices)
     counterparty = IdFilter(field_name="counterparty_id", help_text="The other party's user id.")
-    # Bounded like the stored amounts, so 1e999999 is a 400 rather than a database overflow.
-    min_amount = django_filters.NumberFilter(field_name="transaction__amount", lookup_expr="gte",
-                                             max_digits=AMOUNT_MAX_DIGITS,
-                                             decimal_places=AMOUNT_DECIMAL_PLACES)
-    max_amount = django_filters.NumberFilter(field_name="transaction__amount", lookup_expr="lte",
-                                             max_digits=AMOUNT_MAX_DIGITS,
-                                             decimal_places=AMOUNT_DECIMAL_PLACES)
+    # Spelled and bounded like the stored amounts, so 1e999999 is a 400 rather than a database overflow.
+    min_amount = AmountBoundFilter(field_name="transaction__amount", lookup_expr="gte")
+    max_amount = AmountBoundFilter(field_name="transaction__amount", lookup_expr="lte")
     created_after = UTCIsoDateTimeFilter(
         field_name="transaction__created_at", lookup_expr="gte", help_text="ISO 8601, inclusive.",
     )

@@ -7,6 +7,7 @@ from apps.core.exceptions import InvalidFilter
 from apps.core.ids import bigint_from_text
 
 _PAGE_SIZE_RE = re.compile(r"[0-9]{1,9}")
+CURSOR_PATTERN = r"^[A-Za-z0-9+/]+={0,2}$"
 
 
 def _invalid(param: str, code: str, message: str) -> InvalidFilter:
@@ -31,9 +32,12 @@ class HistoryCursorPagination(CursorPagination):
         if raw is None:
             return self.page_size
         if not _PAGE_SIZE_RE.fullmatch(raw) or not 1 <= int(raw) <= self.max_page_size:
-            raise _invalid(self.page_size_query_param, "invalid_page_size",
-                           f"Must be an integer from 1 to {self.max_page_size}.")
+            raise self.page_size_refusal()
         return int(raw)
+
+    def page_size_refusal(self) -> InvalidFilter:
+        return _invalid(self.page_size_query_param, "invalid_page_size",
+                        f"Must be an integer from 1 to {self.max_page_size}.")
 
     def decode_cursor(self, request):
         try:
@@ -62,8 +66,11 @@ class HistoryCursorPagination(CursorPagination):
                 )
             elif parameter["name"] == self.cursor_query_param:
                 parameter["description"] = (
-                    "Opaque cursor taken from the `next` or `previous` link of a page."
+                    "Opaque cursor taken from the `next` or `previous` link of a page; any other "
+                    "value is a 400 `invalid_filter`."
                 )
+                # What this API issues: base64 (an empty cursor is refused, not ignored).
+                parameter["schema"].update(minLength=1, pattern=CURSOR_PATTERN)
         return parameters
 
     def get_paginated_response_schema(self, schema):
@@ -73,4 +80,5 @@ class HistoryCursorPagination(CursorPagination):
         links["previous"]["example"] = "https://wallet.example.com/api/transactions/?cursor=cj0xJnA9NjE%3D"
         links["next"]["description"] = "The next (older) page; null on the last page."
         links["previous"]["description"] = "The previous (newer) page; null on the first page."
+        response["required"] = ["next", "previous", "results"]  # always present, null or not
         return response

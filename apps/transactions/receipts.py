@@ -1,32 +1,57 @@
 """Receipt rendering: pure functions from a transaction to bytes.
 
-No database or storage access here. The output is deterministic, so rendering
-the same transaction twice gives the same bytes and a re-run overwrites a
-receipt with an identical file.
+No database, storage or Django here: the issuer and the currency come in with
+``ReceiptData``. The output is deterministic, so rendering the same transaction
+twice gives the same bytes and a re-run overwrites a receipt with an identical file.
 
-The PDF is one A5 page. ``render_pdf_canvas`` draws it with reportlab's canvas
+A receipt names its issuer, says the transaction is completed and gives the
+receipt number, the transaction id, the UTC time, the kind, both parties with
+their user ids and the amount with its currency. The text receipt and the PDF
+say the same; a username is printed whole, wrapped inside the page when long.
+
+The PDF is one A5 page (a name too long for it, which registration refuses,
+continues on a second). ``render_pdf_canvas`` draws it with reportlab's canvas
 (invariant mode, uncompressed): it is the readable definition of the layout.
-Production writes the same bytes from a template instead (``render_pdf``,
-``render_batch``): the document structure, the font objects, the fixed parts of
-the page and the row positions are built once per process, and a receipt only
-adds its values, its title, its object offsets and the xref table. The tests
-check that both give identical bytes, so receipts written by either match.
+Which fonts a receipt uses is decided in ``receipt_fonts``:
 
-Text is shown as the canvas shows it: Helvetica with WinAnsiEncoding; a run of
-characters that encoding lacks falls back to Symbol (Greek letters, math
-signs), then ZapfDingbats, and a character none of them has is drawn as a
-black square (ZapfDingbats ``n``).
+- every value in WinAnsiEncoding (ASCII and the Western European letters):
+  Helvetica, and production writes the canvas's bytes from a template
+  (``render_pdf``, ``render_batch``): the document structure, the font objects and
+  the fixed parts of the page are built once per process, and a receipt only adds
+  its lines, its document information, its object offsets and the xref table. The
+  tests check both give identical bytes.
+- any other character: the values are set in DejaVu Sans (embedded) with the
+  standard CJK fonts for Chinese, Japanese and Korean, Arabic shaped and
+  right-to-left text in display order, drawn by the canvas itself.
+
+The document information holds the title (``Receipt <number>``), the issuer as
+author and creator, a subject (``Transfer of 12.34 USD``) and the transaction's
+time as creation and modification date.
 """
 import hashlib
+import io
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import getFont, unicode2T1
+from reportlab.pdfbase.pdfdoc import DummyDoc, PDFString
+
+from apps.core.money import AMOUNT_DECIMAL_PLACES
+from apps.transactions.receipt_fonts import (
+    HELVETICA,
+    Run,
+    code_point,
+    register_fonts,
+    unicode_lines,
+    winansi,
+    winansi_lines,
+)
 
 
 @dataclass(frozen=True)
@@ -43,12 +68,18 @@ class ReceiptData:
     receiver: Party
     amount: Decimal
     created_at: datetime
+    currency: str  # ISO 4217 code
+    issuer: str  # who issues the receipt
 
 
 @dataclass(frozen=True)
 class RenderedReceipt:
     pdf: bytes
     txt: bytes
+
+
+STATUS = "Completed"  # a receipt exists only for a committed transaction
+_KINDS = {"transfer": "Transfer", "deposit": "Deposit"}
 
 
 def receipt_number(*, transaction_id: int, created_at: datetime) -> str:
@@ -62,184 +93,257 @@ def receipt_paths(*, transaction_id: int, created_at: datetime) -> tuple[str, st
     return f"{base}.pdf", f"{base}.txt"
 
 
-def _party(party: Party | None) -> str:
-    return "(deposit: outside the system)" if party is None else f"{party.username} (user id {party.id})"
+def format_amount(amount: Decimal, currency: str) -> str:
+    """``12.34 USD``: the amount with its currency's 2 minor units, then the ISO code."""
+    return f"{amount:.{AMOUNT_DECIMAL_PLACES}f} {currency}"
+
+
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def _visible(text: str) -> str:
+    """``text`` with each control or format character (tab, NUL, a bidi override) as its code point."""
+    if text.isprintable():
+        return text
+    return "".join(code_point(c) if unicodedata.category(c) in _INVISIBLE else c for c in text)
+
+
+def _party(party: Party | None) -> tuple[str, ...]:
+    if party is None:
+        return ("(deposit:", "outside", "the", "system)")
+    return (_visible(party.username), f"(user id {party.id})")
+
+
+Row = tuple[str, tuple[str, ...]]  # a label and its value's words (joined by single spaces)
+
+
+def _rows(data: ReceiptData) -> list[Row]:
+    when = data.created_at.astimezone(UTC)
+    return [
+        ("Issued by", tuple(_visible(data.issuer).split(" "))),
+        ("Receipt number", (receipt_number(transaction_id=data.transaction_id, created_at=data.created_at),)),
+        ("Status", (STATUS,)),
+        ("Transaction id", (str(data.transaction_id),)),
+        ("Date (UTC)", (f"{when:%Y-%m-%d}", f"{when:%H:%M:%S}", "UTC")),
+        ("Kind", tuple(_visible(_KINDS.get(data.kind, data.kind)).split(" "))),
+        ("Sender", _party(data.sender)),
+        ("Receiver", _party(data.receiver)),
+        ("Amount", tuple(format_amount(data.amount, data.currency).split(" "))),
+    ]
 
 
 def receipt_lines(data: ReceiptData) -> list[tuple[str, str]]:
-    when = data.created_at.astimezone(UTC)
-    return [
-        ("Receipt number", receipt_number(transaction_id=data.transaction_id, created_at=data.created_at)),
-        ("Transaction id", str(data.transaction_id)),
-        ("Date (UTC)", f"{when:%Y-%m-%d %H:%M:%S} UTC"),
-        ("Kind", data.kind),
-        ("Sender", _party(data.sender)),
-        ("Receiver", _party(data.receiver)),
-        ("Amount", f"{data.amount:.2f}"),
-    ]
+    """The receipt's rows as (label, value), as the text receipt prints them."""
+    return [(label, " ".join(words)) for label, words in _rows(data)]
 
 
 # --- single receipts and batches ----------------------------------------------
 
 def render_text(data: ReceiptData) -> bytes:
-    return _text(receipt_lines(data))
+    return _text(_rows(data))
 
 
 def render_pdf(data: ReceiptData) -> bytes:
-    return _pdf(data, receipt_lines(data))
+    return _pdf(data, _rows(data))
 
 
 def render_batch(items: Sequence[ReceiptData]) -> list[RenderedReceipt]:
     """Both files of each receipt, in order; the same bytes as ``render_pdf`` and ``render_text``."""
     rendered = []
     for data in items:
-        lines = receipt_lines(data)
-        rendered.append(RenderedReceipt(pdf=_pdf(data, lines), txt=_text(lines)))
+        rows = _rows(data)
+        rendered.append(RenderedReceipt(pdf=_pdf(data, rows), txt=_text(rows)))
     return rendered
 
 
-def _text(lines: list[tuple[str, str]]) -> bytes:
-    out = ["Wallet receipt", "=" * 14, ""]
-    out += [f"{label + ':':<16} {value}" for label, value in lines]
+_TITLE = "Receipt"
+
+
+def _text(rows: list[Row]) -> bytes:
+    out = [_TITLE, "=" * len(_TITLE), ""]
+    out += [f"{label + ':':<16} {' '.join(words)}" for label, words in rows]
     return ("\n".join(out) + "\n").encode()
 
 
 # --- the layout -----------------------------------------------------------------
 
-_TITLE = "Wallet receipt"
-_AUTHOR = "Wallet"
-_REGULAR, _BOLD = "Helvetica", "Helvetica-Bold"
+_BOLD = "Helvetica-Bold"
 _TITLE_SIZE, _ROW_SIZE = 16, 10
 _WIDTH, _HEIGHT = A5
 _X_LABEL, _X_VALUE, _X_RULE_END = 15 * mm, 50 * mm, _WIDTH - 15 * mm
-_Y_TITLE = _HEIGHT - 20 * mm
-_TITLE_GAP, _ROW_STEP = 12 * mm, 7 * mm
+_VALUE_WIDTH = _X_RULE_END - _X_VALUE  # a value wraps within the rule's end
+_Y_TITLE, _Y_BOTTOM = _HEIGHT - 20 * mm, 15 * mm
+_TITLE_GAP, _ROW_STEP, _LINE_STEP = 12 * mm, 7 * mm, _ROW_SIZE * 1.2
+
+Lines = list[list[Run]]  # a value's lines, each a list of (font, text) runs in display order
 
 
-def _title(number: str) -> str:
-    return f"Receipt {number}"
+def _layout(rows: list[Row]) -> tuple[bool, list[tuple[str, Lines]]]:
+    """Whether Helvetica draws every value, and each row's value as lines of font runs."""
+    if all(winansi(word) for _, words in rows for word in words):
+        return True, [(label, [[(HELVETICA, line)] for line in winansi_lines(
+            words, font=HELVETICA, size=_ROW_SIZE, limit=_VALUE_WIDTH)]) for label, words in rows]
+    register_fonts()
+    return False, [(label, unicode_lines(words, size=_ROW_SIZE, limit=_VALUE_WIDTH)) for label, words in rows]
+
+
+@dataclass(frozen=True)
+class _Info:
+    title: str
+    author: str
+    subject: str
+    date: str  # a PDF date string
+
+    @classmethod
+    def of(cls, data: ReceiptData) -> "_Info":
+        when = data.created_at.astimezone(UTC)
+        return cls(
+            title=f"Receipt {receipt_number(transaction_id=data.transaction_id, created_at=data.created_at)}",
+            author=data.issuer,
+            subject=f"{_KINDS.get(data.kind, data.kind)} of {format_amount(data.amount, data.currency)}",
+            date=f"D:{when:%Y%m%d%H%M%S}+00'00'",
+        )
 
 
 def render_pdf_canvas(data: ReceiptData) -> bytes:
     """The receipt drawn with reportlab's canvas: the reference ``render_pdf`` reproduces."""
-    import io
+    return _canvas(data, _layout(_rows(data))[1])
 
+
+def _canvas(data: ReceiptData, rows: list[tuple[str, Lines]]) -> bytes:
     from reportlab.pdfgen.canvas import Canvas
 
+    info = _Info.of(data)
     buffer = io.BytesIO()
     pdf = Canvas(buffer, pagesize=A5, invariant=1, pageCompression=0)
-    pdf.setTitle(_title(receipt_number(transaction_id=data.transaction_id, created_at=data.created_at)))
-    pdf.setAuthor(_AUTHOR)
+    pdf.setTitle(info.title)
+    pdf.setAuthor(info.author)
+    pdf.setCreator(info.author)
+    pdf.setSubject(info.subject)
+    pdf.setDateFormatter(lambda *_: info.date)
     y = _Y_TITLE
     pdf.setFont(_BOLD, _TITLE_SIZE)
     pdf.drawString(_X_LABEL, y, _TITLE)
     y -= _TITLE_GAP
-    for label, value in receipt_lines(data):
-        pdf.setFont(_BOLD, _ROW_SIZE)
-        pdf.drawString(_X_LABEL, y, label)
-        pdf.setFont(_REGULAR, _ROW_SIZE)
-        pdf.drawString(_X_VALUE, y, value)
+    for label, lines in rows:
+        for i, runs in enumerate(lines):
+            if i:
+                y -= _LINE_STEP
+            if y < _Y_BOTTOM:  # only a name far longer than registration allows
+                pdf.showPage()
+                y = _Y_TITLE
+            if i == 0:
+                pdf.setFont(_BOLD, _ROW_SIZE)
+                pdf.drawString(_X_LABEL, y, label)
+            _draw_runs(pdf, y, runs)
         y -= _ROW_STEP
+    if y < _Y_BOTTOM:
+        pdf.showPage()
+        y = _Y_TITLE
     pdf.line(_X_LABEL, y, _X_RULE_END, y)
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
 
 
-# --- the PDF template -------------------------------------------------------------
-# Object numbers, with k fonts: 1 the font dictionary, 2..k+1 the fonts, then the
-# page, the catalog, the document information, the page tree and the content stream.
-# Helvetica is /F1 (the canvas's initial font) and Helvetica-Bold /F2 (the title's);
-# a fallback font takes the next name when a receipt first uses it.
+def _draw_runs(pdf, y: float, runs: list[Run]) -> None:
+    if len(runs) == 1:
+        font, text = runs[0]
+        pdf.setFont(font, _ROW_SIZE)
+        pdf.drawString(_X_VALUE, y, text)
+    elif runs:
+        shown = pdf.beginText(_X_VALUE, y)
+        for font, text in runs:
+            shown.setFont(font, _ROW_SIZE)
+            shown.textOut(text)
+        pdf.drawText(shown)
 
-_BASE_FONTS = {_REGULAR: "/F1", _BOLD: "/F2"}
-_FALLBACKS = {name: [getFont(name), *getFont(name).substitutionFonts] for name in _BASE_FONTS}
-_LEADING = {size: fp_str(size * 1.2) for size in (_TITLE_SIZE, _ROW_SIZE)}
+
+# --- the PDF template (values all in Helvetica) ----------------------------------------
+# Object numbers: 1 the font dictionary, 2 Helvetica (/F1, the canvas's initial font),
+# 3 Helvetica-Bold (/F2, the title's), 4 the page, 5 the catalog, 6 the document
+# information, 7 the page tree, 8 the content stream.
 
 # A string in a content stream: octal for bytes outside printable ASCII, a backslash before \ ( ).
 _ESCAPE = {c: f"\\{c:03o}" for c in (*range(32), *range(127, 256))}
 _ESCAPE.update({ord("\\"): "\\\\", ord("("): "\\(", ord(")"): "\\)"})
+_DUMMY_DOC = DummyDoc()
 
 
-def _escape(raw: bytes) -> str:
-    return raw.decode("latin-1").translate(_ESCAPE)
+def _shown(text: str) -> str:
+    """The operator showing ``text`` in WinAnsiEncoding, as the canvas writes it (nothing for "")."""
+    if not text:
+        return ""
+    if text.isascii():
+        return f"({text.translate(_ESCAPE)}) Tj"
+    return f"({text.encode('winansi').decode('latin-1').translate(_ESCAPE)}) Tj"
+
+
+def _info_string(text: str) -> str:
+    """A document information string, as reportlab writes it (UTF-16 beyond PDFDocEncoding)."""
+    if text.isascii() and text.isprintable():
+        return f"({text.translate(_ESCAPE)})"
+    return PDFString(text).format(_DUMMY_DOC).decode("latin-1")
 
 
 def _font_switch(name: str, size: int) -> str:
-    return f"{name} {fp_str(size)} Tf {_LEADING[size]} TL"
+    return f"BT {name} {fp_str(size)} Tf {fp_str(size * 1.2)} TL ET\n"
 
 
-def _show(text: str, font: str, size: int, fonts: list[str]) -> str:
-    """The operators that show ``text`` in ``font``; a fallback font used is added to ``fonts``."""
-    if text and text.isascii() and text.isprintable():  # all in WinAnsiEncoding: one run
-        return f"({text.translate(_ESCAPE)}) Tj"
-    ops, current = [], font
-    for face, raw in unicode2T1(text, _FALLBACKS[font]):
-        if face.fontName != current:
-            current = face.fontName
-            name = _BASE_FONTS.get(current)
-            if name is None:
-                if current not in fonts:
-                    fonts.append(current)
-                name = f"/F{len(_BASE_FONTS) + 1 + fonts.index(current)}"
-            ops.append(_font_switch(name, size))
-        ops.append(f"({_escape(raw)}) Tj")
-    if current != font:
-        ops.append(_font_switch(_BASE_FONTS[font], size))
-    return " ".join(ops)
+@cache
+def _at(x: float, y: float) -> str:
+    return f"BT 1 0 0 1 {fp_str(x, y)} Tm "
 
 
-def _draw(x: float, y: float, shown: str) -> str:
-    return f"BT 1 0 0 1 {fp_str(x, y)} Tm {shown} T* ET\n"
+@cache
+def _rule(y: float) -> str:
+    return f"n {fp_str(_X_LABEL, y)} m {fp_str(_X_RULE_END, y)} l S\n \n"
 
 
 _STREAM_HEAD = "".join((
     f"1 0 0 1 0 0 cm  BT /F1 12 Tf {fp_str(12 * 1.2)} TL ET\n",
-    f"BT {_font_switch('/F2', _TITLE_SIZE)} ET\n",
-    _draw(_X_LABEL, _Y_TITLE, _show(_TITLE, _BOLD, _TITLE_SIZE, [])),
+    _font_switch("/F2", _TITLE_SIZE),
+    _at(_X_LABEL, _Y_TITLE), _shown(_TITLE), " T* ET\n",
 ))
-_LABEL_FONT = f"BT {_font_switch('/F2', _ROW_SIZE)} ET\n"
-_VALUE_FONT = f"BT {_font_switch('/F1', _ROW_SIZE)} ET\n"
+_LABEL_FONT = _font_switch("/F2", _ROW_SIZE)
+_VALUE_FONT = _font_switch("/F1", _ROW_SIZE)
+_END = " T* ET\n"
 
 
-def _row_positions(count: int) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """For each row: where its label and its value start; the rule line below each count of rows."""
-    ys = [_Y_TITLE - _TITLE_GAP]
-    for _ in range(count):
-        ys.append(ys[-1] - _ROW_STEP)  # the canvas accumulates y the same way
-    return (tuple(f"BT 1 0 0 1 {fp_str(_X_LABEL, y)} Tm " for y in ys),
-            tuple(f"BT 1 0 0 1 {fp_str(_X_VALUE, y)} Tm " for y in ys),
-            tuple(f"n {fp_str(_X_LABEL, y)} m {fp_str(_X_RULE_END, y)} l S\n \n" for y in ys))
+_Y_FIRST_ROW = _Y_TITLE - _TITLE_GAP
 
 
-_MAX_ROWS = 64  # far below the bottom of the page already
-_LABEL_AT, _VALUE_AT, _RULE_BELOW = _row_positions(_MAX_ROWS)
-
-
-def _stream(lines: list[tuple[str, str]], fonts: list[str]) -> bytes:
-    """The page's content stream; the fallback fonts it uses are added to ``fonts``."""
-    if len(lines) > _MAX_ROWS:
-        raise ValueError(f"A receipt has at most {_MAX_ROWS} rows.")
+def _stream(rows: list[tuple[str, Lines]]) -> bytes | None:
+    """The page's content stream; None when the receipt does not fit one page."""
     out = [_STREAM_HEAD]
-    for i, (label, value) in enumerate(lines):
-        out += (_LABEL_FONT, _LABEL_AT[i], _show(label, _BOLD, _ROW_SIZE, fonts), " T* ET\n",
-                _VALUE_FONT, _VALUE_AT[i], _show(value, _REGULAR, _ROW_SIZE, fonts), " T* ET\n")
-    out.append(_RULE_BELOW[len(lines)])
+    y = _Y_FIRST_ROW
+    for label, lines in rows:
+        for i, runs in enumerate(lines):
+            if i:
+                y -= _LINE_STEP
+            if y < _Y_BOTTOM:
+                return None
+            if i == 0:
+                out += (_LABEL_FONT, _at(_X_LABEL, y), _shown(label), _END)
+            out += (_VALUE_FONT, _at(_X_VALUE, y), _shown(runs[0][1]), _END)
+        y -= _ROW_STEP
+    if y < _Y_BOTTOM:
+        return None
+    out.append(_rule(y))
     return "".join(out).encode("latin-1")
 
+
 _HEADER = b"%PDF-1.3\n%\x93\x8c\x8b\x9e ReportLab Generated PDF document (opensource)\n"
-_FONT = "<<\n/BaseFont /{name} {encoding}/Name /F{i} /Subtype /Type1 /Type /Font\n>>"
-_PAGE = ("<<\n/Contents {contents} 0 R /MediaBox [ 0 0 {mediabox} ] /Parent {pages} 0 R /Resources <<\n"
+_FONT = "<<\n/BaseFont /{name} /Encoding /WinAnsiEncoding /Name /F{i} /Subtype /Type1 /Type /Font\n>>"
+_PAGE = ("<<\n/Contents 8 0 R /MediaBox [ 0 0 {mediabox} ] /Parent 7 0 R /Resources <<\n"
          "/Font 1 0 R /ProcSet [ /PDF /Text /ImageB /ImageC /ImageI ]\n>> /Rotate 0 /Trans <<\n\n>> \n"
          "  /Type /Page\n>>")
-_MEDIABOX = fp_str(_WIDTH, _HEIGHT)
-_CATALOG = "<<\n/PageMode /UseNone /Pages {pages} 0 R /Type /Catalog\n>>"
-_INFO = ("<<\n/Author ({author}) /CreationDate (D:20000101000000+00'00') /Creator (anonymous) /Keywords () "
-         "/ModDate (D:20000101000000+00'00') /Producer (ReportLab PDF Library - \\(opensource\\)) \n"
-         "  /Subject (unspecified) /Title ({title}) /Trapped /False\n>>")
+_INFO = ("<<\n/Author {author} /CreationDate {date} /Creator {author} /Keywords () /ModDate {date} "
+         "/Producer (ReportLab PDF Library - \\(opensource\\)) \n"
+         "  /Subject {subject} /Title {title} /Trapped /False\n>>")
 _TRAILER = ("trailer\n<<\n/ID \n[<{id}><{id}>]\n% ReportLab generated PDF document -- digest (opensource)\n\n"
-            "/Info {info} 0 R\n/Root {root} 0 R\n/Size {size}\n>>\nstartxref\n{startxref}\n%%EOF\n")
-# The document id: an MD5 of a fixed prefix (the fixed creation time), the title, author, subject, keywords.
+            "/Info 6 0 R\n/Root 5 0 R\n/Size 9\n>>\nstartxref\n{startxref}\n%%EOF\n")
+# The document id: an MD5 of a fixed prefix (invariant mode's fixed time), title, author, subject, keywords.
 _ID_SEED = hashlib.md5(b"a reportlab document" + ascii(946684800.0).encode(), usedforsecurity=False)
 
 
@@ -249,53 +353,41 @@ def _obj(number: int, body: str | bytes) -> bytes:
     return b"%d 0 obj\n%s\nendobj\n" % (number, body)
 
 
-class _Skeleton:
-    """The bytes shared by every receipt that uses the same fonts, with their offsets."""
-
-    def __init__(self, fonts: tuple[str, ...]) -> None:
-        names = [*_BASE_FONTS, *fonts]
-        k = len(names)
-        self.page, self.catalog, self.info, self.pages, self.contents = range(k + 2, k + 7)
-        font_refs = " ".join(f"/F{i} {i + 1} 0 R" for i in range(1, k + 1))
-        objects = [_obj(1, f"<<\n{font_refs}\n>>")]
-        for i, name in enumerate(names, start=1):
-            encoding = "/Encoding /WinAnsiEncoding " if name in _BASE_FONTS else ""
-            objects.append(_obj(i + 1, _FONT.format(name=name, encoding=encoding, i=i)))
-        page = _PAGE.format(contents=self.contents, pages=self.pages, mediabox=_MEDIABOX)
-        objects.append(_obj(self.page, page))
-        objects.append(_obj(self.catalog, _CATALOG.format(pages=self.pages)))
-        self.head = _HEADER + b"".join(objects)
-        offsets, at = [], len(_HEADER)
-        for o in objects:
-            offsets.append(at)
-            at += len(o)
-        self.xref_head = b"xref\n0 %d\n0000000000 65535 f \n" % (k + 7) + b"".join(
-            b"%010d 00000 n \n" % offset for offset in offsets)
-        self.pages_obj = _obj(self.pages, f"<<\n/Count 1 /Kids [ {self.page} 0 R ] /Type /Pages\n>>")
-        self.trailer = {"info": self.info, "root": self.catalog, "size": k + 7}
+def _skeleton() -> tuple[bytes, bytes, bytes]:
+    """The objects before the document information, their xref entries, and the page tree."""
+    objects = [_obj(1, "<<\n/F1 2 0 R /F2 3 0 R\n>>"),
+               _obj(2, _FONT.format(name=HELVETICA, i=1)), _obj(3, _FONT.format(name=_BOLD, i=2)),
+               _obj(4, _PAGE.format(mediabox=fp_str(_WIDTH, _HEIGHT))),
+               _obj(5, "<<\n/PageMode /UseNone /Pages 7 0 R /Type /Catalog\n>>")]
+    offsets, at = [], len(_HEADER)
+    for o in objects:
+        offsets.append(at)
+        at += len(o)
+    xref = b"xref\n0 9\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    return _HEADER + b"".join(objects), xref, _obj(7, "<<\n/Count 1 /Kids [ 4 0 R ] /Type /Pages\n>>")
 
 
-_SKELETONS: dict[tuple[str, ...], _Skeleton] = {}
+_HEAD, _XREF_HEAD, _PAGES = _skeleton()
 
 
-def _pdf(data: ReceiptData, lines: list[tuple[str, str]]) -> bytes:
-    title = _title(receipt_number(transaction_id=data.transaction_id, created_at=data.created_at))  # ASCII
-    fonts: list[str] = []
-    stream = _stream(lines, fonts)
-    key = tuple(fonts)
-    skeleton = _SKELETONS.get(key)
-    if skeleton is None:
-        skeleton = _SKELETONS[key] = _Skeleton(key)
-    info = _obj(skeleton.info, _INFO.format(author=_AUTHOR, title=_escape(title.encode("ascii"))))
-    contents = _obj(skeleton.contents, b"<<\n/Length %d\n>>\nstream\n%sendstream" % (len(stream), stream))
-    at_info = len(skeleton.head)
-    at_pages = at_info + len(info)
-    at_contents = at_pages + len(skeleton.pages_obj)
+def _pdf(data: ReceiptData, rows: list[Row]) -> bytes:
+    helvetica, lines = _layout(rows)
+    stream = _stream(lines) if helvetica else None
+    if stream is None:
+        return _canvas(data, lines)
+    info = _Info.of(data)
+    author = _info_string(info.author)
+    info_obj = _obj(6, _INFO.format(author=author, date=f"({info.date})", subject=_info_string(info.subject),
+                                    title=_info_string(info.title)))
+    contents = _obj(8, b"<<\n/Length %d\n>>\nstream\n%sendstream" % (len(stream), stream))
+    at_info = len(_HEAD)
+    at_pages = at_info + len(info_obj)
+    at_contents = at_pages + len(_PAGES)
     at_xref = at_contents + len(contents)
     digest = _ID_SEED.copy()
-    digest.update(f"{title}{_AUTHOR}unspecified".encode())
+    digest.update(f"{info.title}{info.author}{info.subject}".encode())
     return b"".join((
-        skeleton.head, info, skeleton.pages_obj, contents, skeleton.xref_head,
+        _HEAD, info_obj, _PAGES, contents, _XREF_HEAD,
         b"%010d 00000 n \n%010d 00000 n \n%010d 00000 n \n" % (at_info, at_pages, at_contents),
-        _TRAILER.format(id=digest.hexdigest(), startxref=at_xref, **skeleton.trailer).encode(),
+        _TRAILER.format(id=digest.hexdigest(), startxref=at_xref).encode(),
     ))

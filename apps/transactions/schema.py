@@ -9,10 +9,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions as drf_exceptions
 
-from apps.core.exceptions import InvalidFilter
 from apps.core.ids import BIGINT_MAX
-from apps.core.schema import ERROR_RESPONSES, INVALID_INPUT, UNKNOWN_FIELD, error_response
+from apps.core.money import AMOUNT_BOUND_PATTERN
+from apps.core.schema import ERROR_RESPONSES, INVALID_INPUT, ApiResponse, error_response, unknown_field
 from apps.transactions.exceptions import ReceiptPending
+from apps.transactions.pagination import HistoryCursorPagination
 from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer
 
 HISTORY_ITEM_EXAMPLE = {
@@ -29,22 +30,32 @@ DEPOSIT_ITEM_EXAMPLE = {
 _ISO = ("ISO 8601 date-time, e.g. `2026-03-01T12:00:00+02:00` or `2026-03-01T10:00:00Z` "
         "(percent-encode `+` as `%2B`); without an offset it is UTC.")
 
-_DECIMAL = {"type": "string", "format": "decimal"}
+# Spelled as amounts are (no sign, spaces, exponent or leading zeros, 16 + 2 digits), zero allowed.
+_AMOUNT_BOUND = {"type": "string", "pattern": f"^{AMOUNT_BOUND_PATTERN}$"}
+_AMOUNT_RULE = "no sign, spaces, exponent or leading zeros; at most 16 digits before the point and 2 after."
 
 HISTORY_PARAMETERS = [
     OpenApiParameter("counterparty", {"type": "integer", "format": "int64", "minimum": 1,
                                       "maximum": BIGINT_MAX},
                      description="The other party's user id (deposits have none)."),
-    OpenApiParameter("min_amount", _DECIMAL, description="Amount at least this, e.g. `10.00`."),
-    OpenApiParameter("max_amount", _DECIMAL, description="Amount at most this, e.g. `250.50`."),
+    OpenApiParameter("min_amount", {**_AMOUNT_BOUND, "example": "10.00"},
+                     description=f"Amount at least this, e.g. `10.00`: {_AMOUNT_RULE}"),
+    OpenApiParameter("max_amount", {**_AMOUNT_BOUND, "example": "250.50"},
+                     description=f"Amount at most this, e.g. `250.50`: {_AMOUNT_RULE}"),
     OpenApiParameter("created_after", OpenApiTypes.DATETIME, description=f"Inclusive. {_ISO}"),
     OpenApiParameter("created_before", OpenApiTypes.DATETIME, description=f"Exclusive. {_ISO}"),
 ]
 
 INVALID_FILTER = error_response(
     "A query parameter is invalid or unknown (filters, `page_size`, `cursor`); "
-    "`details` names it.", InvalidFilter,
+    "`details` names it.", HistoryCursorPagination().page_size_refusal(),
 )
+# The path id of a transaction: the route matches 1 to 18 digits (anything else is a 404).
+TRANSACTION_ID_PARAMETER = OpenApiParameter(
+    "id", {"type": "integer", "format": "int64", "minimum": 1, "maximum": 10**18 - 1},
+    OpenApiParameter.PATH, description="The transaction id.",
+)
+HISTORY_PAGE = "A page of the caller's transactions, newest first."
 
 history_schema = extend_schema_view(
     list=extend_schema(
@@ -58,7 +69,8 @@ history_schema = extend_schema_view(
             "is a 400 `invalid_filter`, never ignored."
         ),
         parameters=HISTORY_PARAMETERS,
-        responses={200: HistoryItemSerializer, 400: INVALID_FILTER, 401: ERROR_RESPONSES[401]},
+        responses={200: OpenApiResponse(HistoryItemSerializer, description=HISTORY_PAGE),
+                   400: INVALID_FILTER, 401: ERROR_RESPONSES[401]},
         examples=[  # each is one item of a page's `results`
             OpenApiExample("Transfer sent", response_only=True, status_codes=["200"],
                            value=HISTORY_ITEM_EXAMPLE),
@@ -70,10 +82,9 @@ history_schema = extend_schema_view(
         operation_id="transactions_retrieve",
         tags=["transactions"],
         summary="One of the caller's transactions",
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH,
-                                     description="The transaction id.")],
+        parameters=[TRANSACTION_ID_PARAMETER],
         responses={
-            200: HistoryItemSerializer,
+            200: OpenApiResponse(HistoryItemSerializer, description="The transaction as the caller sees it."),
             401: ERROR_RESPONSES[401],
             404: error_response("No such transaction, or the caller is neither its sender "
                                 "nor its receiver.", drf_exceptions.NotFound),
@@ -81,6 +92,16 @@ history_schema = extend_schema_view(
         examples=[OpenApiExample("Transaction", response_only=True, status_codes=["200"],
                                  value=HISTORY_ITEM_EXAMPLE)],
     ),
+)
+
+_RECEIPT_FILE = ApiResponse(
+    OpenApiTypes.BINARY,
+    description="The receipt file, as an attachment: `application/pdf` (`format=pdf`, the default) or "
+                "UTF-8 `text/plain` (`format=txt`). Both are bytes to be kept as they come.",
+    headers={"Content-Disposition": {
+        "schema": {"type": "string"}, "required": True,
+        "description": 'The file name: `attachment; filename="R-YYYYMMDD-<10-digit id>.pdf"` (or `.txt`).',
+    }},
 )
 
 receipt_schema = extend_schema(
@@ -92,11 +113,15 @@ receipt_schema = extend_schema(
                 "shortly after the transaction; until then the answer is 409 "
                 f"`{ReceiptPending.code}`. A receipt whose file has been lost from storage "
                 "answers the same 409 while it is produced again.",
-    parameters=[ReceiptQuerySerializer],
+    parameters=[ReceiptQuerySerializer, TRANSACTION_ID_PARAMETER],
     responses={
-        (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The receipt."),
-        (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The receipt."),
-        400: error_response("Invalid query parameter.", INVALID_INPUT, UNKNOWN_FIELD),
+        # Both are files: bytes, to be saved as they come (never decoded and re-encoded). The PDF
+        # is listed first: generators that keep one representation keep it.
+        (200, "application/pdf"): _RECEIPT_FILE,
+        (200, "text/plain"): _RECEIPT_FILE,
+        400: error_response("Invalid query parameter.",
+                            INVALID_INPUT.on("format", '"docx" is not a valid choice.', "invalid_choice"),
+                            unknown_field("download")),
         401: ERROR_RESPONSES[401],
         404: error_response("No such transaction of the caller.", drf_exceptions.NotFound),
         409: error_response("The receipt is not produced yet, or is being produced again; "

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from apps.core.fields import InputSerializer
-from apps.transactions.models import Receipt
+from apps.transactions.models import LedgerEntry, Receipt, Transaction
 from apps.transactions.selectors import RECEIPT_FORMATS
 
 
@@ -21,8 +21,9 @@ class HistoryItemSerializer(serializers.Serializer):
     """A transaction as seen by one of its parties."""
 
     id = serializers.IntegerField(source="transaction_id")
-    kind = serializers.CharField(source="transaction.kind")
-    direction = serializers.CharField(help_text="`sent` or `received`, from the caller's side.")
+    kind = serializers.ChoiceField(source="transaction.kind", choices=Transaction.Kind.choices)
+    direction = serializers.ChoiceField(choices=LedgerEntry.Direction.choices,
+                                        help_text="`sent` or `received`, from the caller's side.")
     sender = PartySerializer(source="transaction.sender", allow_null=True,
                              help_text="Null for a deposit.")
     receiver = PartySerializer(source="transaction.receiver")

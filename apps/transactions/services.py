@@ -72,6 +72,7 @@ def _receipt_data(txn: Transaction) -> ReceiptData:
         transaction_id=txn.pk, kind=txn.kind, amount=txn.amount, created_at=txn.created_at,
         sender=None if sender is None else Party(id=sender.pk, username=sender.username),
         receiver=Party(id=txn.receiver.pk, username=txn.receiver.username),
+        currency=settings.WALLET_CURRENCY, issuer=settings.RECEIPT_ISSUER,
     )
 
 

@@ -9,6 +9,11 @@ class UsernameTaken(ApiError):
     message = "A user with that username already exists."
 
 
+class UsernameUnprintable(ApiError):
+    code = "username_unprintable"
+    message = "The username has characters that receipts cannot print."
+
+
 class InvalidPassword(ApiError):
     code = "invalid_password"
     message = "The password does not meet the password rules."

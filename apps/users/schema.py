@@ -3,20 +3,38 @@
 Imported by ``UsersConfig.ready``: it also declares the bearer-token scheme so
 Swagger UI's Authorize button works.
 """
+from django.contrib.auth.password_validation import MinimumLengthValidator
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions as drf_exceptions
 from rest_framework_simplejwt.exceptions import InvalidToken
-from rest_framework_simplejwt.serializers import (
-    TokenObtainPairSerializer,
-    TokenRefreshSerializer,
-    TokenVerifySerializer,
-)
+from rest_framework_simplejwt.serializers import TokenObtainSerializer
 
-from apps.core.schema import ERROR_RESPONSES, INVALID_INPUT, UNKNOWN_FIELD, error_response
-from apps.users.exceptions import InvalidPassword, RefreshTokenInvalid, TokenAccountInactive, UsernameTaken
-from apps.users.serializers import LogoutInputSerializer, RegisterInputSerializer, UserOutputSerializer
+from apps.core.schema import (
+    ERROR_RESPONSES,
+    JSON_PARSE_ERROR,
+    error_response,
+    required_field,
+    unknown_field,
+)
+from apps.transactions.receipt_fonts import PRINTABLE_SCRIPTS
+from apps.users.exceptions import (
+    InvalidPassword,
+    RefreshTokenInvalid,
+    TokenAccountInactive,
+    UsernameTaken,
+    UsernameUnprintable,
+)
+from apps.users.serializers import (
+    LogoutInputSerializer,
+    RegisterInputSerializer,
+    TokenObtainInputSerializer,
+    TokenPairOutputSerializer,
+    TokenRefreshInputSerializer,
+    TokenVerifyInputSerializer,
+    UserOutputSerializer,
+)
 
 
 class StatelessJWTScheme(SimpleJWTScheme):
@@ -25,6 +43,15 @@ class StatelessJWTScheme(SimpleJWTScheme):
 
 
 USER_EXAMPLE = {"id": 1, "username": "alice", "email": "alice@example.com"}
+_SHORT = MinimumLengthValidator().get_error_message()
+_PASSWORD_TOO_SHORT = InvalidPassword(_SHORT, details={"password": [{"code": InvalidPassword.code,
+                                                                     "message": _SHORT}]})
+# The answer to the username "रमन_1" (Devanagari), as apps.users.services.user_create words it;
+# tests/test_schema_examples.py checks that the server sends exactly this.
+_UNPRINTABLE = ("The username has characters that receipts cannot print: र (U+0930), म (U+092E), "
+                f"न (U+0928). Receipts print the letters and digits of scripts such as {PRINTABLE_SCRIPTS}.")
+_USERNAME_UNPRINTABLE = UsernameUnprintable(_UNPRINTABLE, details={
+    "username": [{"code": UsernameUnprintable.code, "message": _UNPRINTABLE}]})
 
 register_schema = extend_schema_view(post=extend_schema(
     operation_id="auth_register",
@@ -32,9 +59,10 @@ register_schema = extend_schema_view(post=extend_schema(
     summary="Create an account (and its empty wallet)",
     request=RegisterInputSerializer,
     responses={
-        201: UserOutputSerializer,
-        400: error_response("The account was not created.", INVALID_INPUT, UsernameTaken,
-                            InvalidPassword, UNKNOWN_FIELD, drf_exceptions.ParseError),
+        201: OpenApiResponse(UserOutputSerializer, description="The account and its empty wallet exist."),
+        400: error_response("The account was not created.", required_field("username"), UsernameTaken,
+                            _USERNAME_UNPRINTABLE, _PASSWORD_TOO_SHORT, unknown_field("is_staff"),
+                            JSON_PARSE_ERROR),
         429: ERROR_RESPONSES[429],
     },
     examples=[
@@ -52,7 +80,7 @@ me_schema = extend_schema_view(get=extend_schema(
     tags=["users"],
     summary="The authenticated user",
     responses={
-        200: UserOutputSerializer,
+        200: OpenApiResponse(UserOutputSerializer, description="The caller's account."),
         401: ERROR_RESPONSES[401],
         404: error_response("The caller's account is disabled.", drf_exceptions.NotFound),
     },
@@ -64,7 +92,16 @@ me_schema = extend_schema_view(get=extend_schema(
 
 _ACCESS = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.access-signature"
 _REFRESH = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.refresh-signature"
-_TOKEN_400 = error_response("Missing or malformed field.", INVALID_INPUT, drf_exceptions.ParseError)
+
+
+def _token_400(field: str):
+    return error_response("Missing or malformed field, or a field the endpoint does not know.",
+                          required_field(field), unknown_field("grant_type"), JSON_PARSE_ERROR)
+
+
+_NO_ACTIVE_ACCOUNT = drf_exceptions.AuthenticationFailed(
+    TokenObtainSerializer.default_error_messages["no_active_account"], TokenAccountInactive.code)
+_TOKEN_PAIR = OpenApiResponse(TokenPairOutputSerializer, description="A new access and refresh token.")
 
 token_obtain_schema = extend_schema_view(post=extend_schema(
     operation_id="auth_token_create",
@@ -72,12 +109,12 @@ token_obtain_schema = extend_schema_view(post=extend_schema(
     summary="Sign in: exchange credentials for an access and a refresh token",
     description="Use `access` as `Authorization: Bearer <access>` (in Swagger UI: paste it, "
                 "without `Bearer`, into Authorize). Renew it with `/api/auth/token/refresh/`.",
-    request=TokenObtainPairSerializer,
+    request=TokenObtainInputSerializer,
     responses={
-        200: TokenObtainPairSerializer,
-        400: _TOKEN_400,
+        200: _TOKEN_PAIR,
+        400: _token_400("username"),
         # simplejwt refuses a sign-in with the same code and status as a refresh for a disabled account.
-        401: error_response("Wrong username or password, or a disabled account.", TokenAccountInactive),
+        401: error_response("Wrong username or password, or a disabled account.", _NO_ACTIVE_ACCOUNT),
         429: ERROR_RESPONSES[429],
     },
     examples=[
@@ -94,12 +131,12 @@ token_refresh_schema = extend_schema_view(post=extend_schema(
     summary="Get a new access token with a refresh token",
     description="Refresh tokens rotate: the answer carries a new refresh token, and the one sent "
                 "is revoked, so each refresh token works exactly once.",
-    request=TokenRefreshSerializer,
+    request=TokenRefreshInputSerializer,
     responses={
-        200: TokenRefreshSerializer,
-        400: _TOKEN_400,
+        200: _TOKEN_PAIR,
+        400: _token_400("refresh"),
         401: error_response("The refresh token is invalid or expired, or the account is disabled.",
-                            RefreshTokenInvalid, TokenAccountInactive),
+                            RefreshTokenInvalid(InvalidToken.default_detail), TokenAccountInactive),
         429: ERROR_RESPONSES[429],
     },
     examples=[
@@ -113,10 +150,11 @@ token_verify_schema = extend_schema_view(post=extend_schema(
     operation_id="auth_token_verify_create",
     tags=["auth"],
     summary="Check that a token is valid",
-    request=TokenVerifySerializer,
+    description="Answers 200 with an empty object when the token is valid and not revoked.",
+    request=TokenVerifyInputSerializer,
     responses={
         200: OpenApiResponse(OpenApiTypes.OBJECT, description="The token is valid: an empty object."),
-        400: _TOKEN_400,
+        400: _token_400("token"),
         401: error_response("The token is invalid or expired.", InvalidToken),
         429: ERROR_RESPONSES[429],
     },
@@ -136,7 +174,8 @@ logout_schema = extend_schema_view(post=extend_schema(
     request=LogoutInputSerializer,
     examples=[OpenApiExample("Logout", request_only=True, value={"refresh": _REFRESH})],
     responses={204: OpenApiResponse(description="The refresh token is revoked."),
-               400: ERROR_RESPONSES[400],
+               400: error_response("Missing or malformed field, or a field the endpoint does not know.",
+                                   required_field("refresh"), unknown_field("access"), JSON_PARSE_ERROR),
                401: error_response("Missing access token, or the refresh token is invalid, "
                                    "expired, already revoked or someone else's.",
                                    drf_exceptions.NotAuthenticated, RefreshTokenInvalid),

@@ -1,16 +1,47 @@
+from django.contrib.auth.password_validation import MinimumLengthValidator, get_default_password_validators
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenVerifySerializer
 
-from apps.core.fields import InputSerializer, StrictCharField, StrictEmailField, StrictRegexField
+from apps.core.fields import (
+    InputSerializer,
+    RefuseUnknownFieldsMixin,
+    StrictCharField,
+    StrictEmailField,
+    StrictRegexField,
+)
+
+
+def _password_min_length() -> int:
+    return max((v.min_length for v in get_default_password_validators()
+                if isinstance(v, MinimumLengthValidator)), default=1)
+
+
+class NewPasswordField(StrictCharField):
+    """A new account's password, kept exactly as sent (spaces included).
+
+    The password rules (``AUTH_PASSWORD_VALIDATORS``, answered as 400
+    ``invalid_password``) as far as a schema can say them: the minimum length,
+    and not only digits (nor a NUL character).
+    """
+
+    def __init__(self, **kwargs):
+        minimum = _password_min_length()
+        kwargs.setdefault("help_text", f"At least {minimum} characters, not only digits, not a common "
+                                       "password and not too similar to the username or e-mail address; "
+                                       "kept exactly as sent (spaces included).")
+        super().__init__(trim_whitespace=False, **kwargs)
+        self.schema_constraints = {"minLength": minimum, "pattern": r"^[^\x00]*[^0-9\x00][^\x00]*$"}
 
 
 class RegisterInputSerializer(InputSerializer):
+    """A new account. Unknown fields are an error."""
+
     username = StrictRegexField(
         r"^[\w.@+-]+\Z", max_length=150,
         error_messages={"invalid": "Letters, digits and @/./+/-/_ only."},
     )
-    password = StrictCharField(write_only=True, max_length=128, trim_whitespace=False,
-                               style={"input_type": "password"})
+    password = NewPasswordField(write_only=True, max_length=128, style={"input_type": "password"})
     # Bounded like the column (254, RFC 5321's limit): a longer address is a 400, not a database error.
     email = StrictEmailField(required=False, allow_blank=True, default="", max_length=254)
 
@@ -23,23 +54,27 @@ class UserOutputSerializer(serializers.Serializer):
 
 
 class LogoutInputSerializer(InputSerializer):
+    """The refresh token to revoke. Unknown fields are an error."""
+
     refresh = StrictCharField(max_length=4096, help_text="The refresh token to revoke.")
 
 
-class TokenRefreshInputSerializer(serializers.Serializer):
-    # Like simplejwt's TokenRefreshSerializer (unknown fields are ignored, as on the other token
-    # endpoints); the OpenAPI docs keep describing the endpoint with simplejwt's serializer.
-    # A number is a token that is not valid (401), as simplejwt answers.
+# The token bodies keep simplejwt's component names in the OpenAPI schema (TokenObtainPairRequest, ...).
+@extend_schema_serializer(component_name="TokenRefresh")
+class TokenRefreshInputSerializer(InputSerializer):
+    """A refresh token to exchange for a new pair. Unknown fields are an error."""
+
+    # Like simplejwt's TokenRefreshSerializer: a number is a token that is not valid (401).
     refresh = serializers.CharField()
 
 
-class TokenObtainInputSerializer(TokenObtainPairSerializer):
-    """simplejwt's sign-in, credentials as JSON strings and the password exactly as registered.
+@extend_schema_serializer(component_name="TokenObtainPair")
+class TokenObtainInputSerializer(RefuseUnknownFieldsMixin, TokenObtainPairSerializer):
+    """Credentials to sign in with. Unknown fields are an error."""
 
-    simplejwt's password field trims surrounding whitespace, which registration
-    keeps: an account whose password starts or ends with a space could never sign in.
-    """
-
+    # simplejwt's sign-in, with the credentials as JSON strings and the password exactly as
+    # registered: simplejwt's password field trims surrounding whitespace, which registration
+    # keeps, so an account whose password starts or ends with a space could never sign in.
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields[self.username_field] = StrictCharField(write_only=True)
@@ -47,6 +82,12 @@ class TokenObtainInputSerializer(TokenObtainPairSerializer):
                                                   style={"input_type": "password"})
 
 
+@extend_schema_serializer(component_name="TokenVerify")
+class TokenVerifyInputSerializer(RefuseUnknownFieldsMixin, TokenVerifySerializer):
+    """A token to check. Unknown fields are an error."""
+
+
+@extend_schema_serializer(component_name="TokenPair")
 class TokenPairOutputSerializer(serializers.Serializer):
-    access = serializers.CharField()
-    refresh = serializers.CharField()
+    access = serializers.CharField(help_text="The access token: `Authorization: Bearer <access>`.")
+    refresh = serializers.CharField(help_text="The refresh token; it works once.")

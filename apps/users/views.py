@@ -20,6 +20,7 @@ from apps.users.serializers import (
     TokenObtainInputSerializer,
     TokenPairOutputSerializer,
     TokenRefreshInputSerializer,
+    TokenVerifyInputSerializer,
     UserOutputSerializer,
 )
 from apps.users.services import refresh_token_revoke, refresh_token_rotate, user_create
@@ -68,6 +69,7 @@ class TokenRefreshView(jwt_views.TokenRefreshView):
 
 @token_verify_schema
 class TokenVerifyView(jwt_views.TokenVerifyView):
+    serializer_class = TokenVerifyInputSerializer
     throttle_classes = [AuthRateThrottle]
 
 

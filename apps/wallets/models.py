@@ -26,3 +26,8 @@ class Wallet(models.Model):
 
     def __str__(self) -> str:
         return f"Wallet of user {self.user_id}: {self.balance}"
+
+    @property
+    def currency(self) -> str:
+        """The ISO 4217 code of the balance: the service's one currency, ``WALLET_CURRENCY``."""
+        return settings.WALLET_CURRENCY

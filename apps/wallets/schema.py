@@ -1,5 +1,6 @@
 """OpenAPI documentation of the wallet endpoints (kept apart from the view code)."""
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from django.conf import settings
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions as drf_exceptions
 
 from apps.core.exceptions import (
@@ -10,13 +11,18 @@ from apps.core.exceptions import (
     RequestTooLarge,
     UnsupportedMediaType,
 )
+from apps.core.money import AMOUNT_NOT_A_STRING
 from apps.core.schema import (
     ERROR_RESPONSES,
     IDEMPOTENCY_KEY_PARAMETER,
-    INVALID_INPUT,
-    UNKNOWN_FIELD,
+    JSON_PARSE_ERROR,
+    REPLAYED_RESPONSE_HEADER,
+    ApiResponse,
+    ErrorCode,
     error_codes_text,
     error_response,
+    required_field,
+    unknown_field,
 )
 from apps.wallets.exceptions import (
     AccountInactive,
@@ -25,6 +31,7 @@ from apps.wallets.exceptions import (
     ReceiverNotFound,
     SelfTransfer,
 )
+from apps.wallets.permissions import IsStaff
 from apps.wallets.serializers import (
     DepositInputSerializer,
     MovementOutputSerializer,
@@ -54,19 +61,27 @@ WALLET_EXAMPLE = OpenApiExample(
 )
 
 # The 400 refusals of a movement's body, by the validation or the service.
-TRANSFER_REFUSALS = (InvalidAmount, ReceiverNotFound, SelfTransfer, InsufficientFunds,
-                     BalanceLimitExceeded, INVALID_INPUT, UNKNOWN_FIELD)
-DEPOSIT_REFUSALS = (InvalidAmount, ReceiverNotFound, BalanceLimitExceeded, INVALID_INPUT, UNKNOWN_FIELD)
+AMOUNT_NOT_STRING = ErrorCode(InvalidAmount.code).on("amount", AMOUNT_NOT_A_STRING)
+TRANSFER_REFUSALS = (AMOUNT_NOT_STRING, ReceiverNotFound, SelfTransfer, InsufficientFunds,
+                     BalanceLimitExceeded, required_field("receiver_id"), unknown_field("sender_id"))
+DEPOSIT_REFUSALS = (AMOUNT_NOT_STRING, ReceiverNotFound, BalanceLimitExceeded, required_field("user_id"),
+                    unknown_field("receiver_id"))
 # The 400 refusals of the request itself, before its body is validated.
-REQUEST_REFUSALS = (drf_exceptions.ParseError, UnsupportedMediaType, RequestTooLarge, LengthRequired,
+REQUEST_REFUSALS = (JSON_PARSE_ERROR, UnsupportedMediaType,
+                    RequestTooLarge.for_limit(settings.API_MAX_BODY_BYTES), LengthRequired,
                     InvalidIdempotencyKey)
 
 IDEMPOTENCY_RESPONSES = {
     422: error_response("The Idempotency-Key was already used with a different request.",
                         IdempotencyKeyReused),
     429: ERROR_RESPONSES[429],
-    503: ERROR_RESPONSES[503],
 }
+MOVEMENT_CREATED = ApiResponse(
+    MovementOutputSerializer, headers=REPLAYED_RESPONSE_HEADER,
+    description="The money moved (or, with a replayed Idempotency-Key, had moved): the transaction "
+                "and the balance after it.",
+)
+
 
 wallet_schema = extend_schema_view(
     me=extend_schema(
@@ -74,7 +89,7 @@ wallet_schema = extend_schema_view(
         tags=["wallet"],
         summary="The caller's wallet",
         responses={
-            200: WalletOutputSerializer,
+            200: OpenApiResponse(WalletOutputSerializer, description="The caller's wallet."),
             401: ERROR_RESPONSES[401],
             404: error_response("The caller's account is disabled or has no wallet.",
                                 drf_exceptions.NotFound),
@@ -89,7 +104,7 @@ wallet_schema = extend_schema_view(
                     f"`receiver_id`, atomically. Error codes: {error_codes_text(TRANSFER_REFUSALS)}.",
         request=TransferInputSerializer,
         responses={
-            201: MovementOutputSerializer,
+            201: MOVEMENT_CREATED,
             400: error_response("The transfer was refused; nothing changed.",
                                 *TRANSFER_REFUSALS, *REQUEST_REFUSALS),
             401: ERROR_RESPONSES[401],
@@ -109,11 +124,11 @@ wallet_schema = extend_schema_view(
         summary="Credit a user's wallet (staff only)",
         request=DepositInputSerializer,
         responses={
-            201: MovementOutputSerializer,
+            201: MOVEMENT_CREATED,
             400: error_response("The deposit was refused; nothing changed.",
                                 *DEPOSIT_REFUSALS, *REQUEST_REFUSALS),
             401: ERROR_RESPONSES[401],
-            403: ERROR_RESPONSES[403],
+            403: error_response("The caller is not staff.", drf_exceptions.PermissionDenied(IsStaff.message)),
             **IDEMPOTENCY_RESPONSES,
         },
         parameters=[IDEMPOTENCY_KEY_PARAMETER],

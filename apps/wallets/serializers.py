@@ -1,17 +1,19 @@
 from rest_framework import serializers
 
 from apps.core.fields import AmountField, InputSerializer, StrictIdField
+from apps.transactions.models import Transaction
 
 
 class TransferInputSerializer(InputSerializer):
+    """Money to send to another user. Unknown fields are an error."""
+
     receiver_id = StrictIdField(help_text="The receiving user's id.")
-    amount = AmountField(
-        help_text="Positive, at most 2 decimal places and 16 integer digits. "
-                  "A JSON string (\"10.50\") or number (10.5).",
-    )
+    amount = AmountField()
 
 
 class DepositInputSerializer(InputSerializer):
+    """Money to credit to a user's wallet. Unknown fields are an error."""
+
     user_id = StrictIdField(help_text="The user whose wallet is credited.")
     amount = AmountField()
 
@@ -20,12 +22,14 @@ class WalletOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     user_id = serializers.IntegerField()
     balance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    currency = serializers.CharField(
+        help_text="ISO 4217 code of the balance and of every amount: one currency for the whole service.")
     updated_at = serializers.DateTimeField()
 
 
 class TransactionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
     sender_id = serializers.IntegerField(allow_null=True)
     receiver_id = serializers.IntegerField()
     amount = serializers.DecimalField(max_digits=18, decimal_places=2)
