@@ -50,7 +50,10 @@ def separate_id_spaces() -> None:
 
 
 HISTORY_SQL = """
-WITH t AS (
+WITH b AS (
+    SELECT (SELECT balance FROM wallets_wallet WHERE user_id = %(owner)s) AS owner,
+           (SELECT balance FROM wallets_wallet WHERE user_id = %(other)s) AS other
+), t AS (
     INSERT INTO transactions_transaction (kind, sender_id, receiver_id, amount, created_at)
     SELECT 'transfer',
            CASE WHEN g %% 2 = 1 THEN %(owner)s ELSE %(other)s END,
@@ -61,10 +64,12 @@ WITH t AS (
     ORDER BY g
     RETURNING id, sender_id, receiver_id
 )
-INSERT INTO transactions_ledgerentry (transaction_id, user_id, direction, counterparty_id)
-SELECT id, sender_id, 'sent', receiver_id FROM t
+INSERT INTO transactions_ledgerentry (transaction_id, user_id, direction, counterparty_id, balance_after)
+SELECT id, sender_id, 'sent', receiver_id,
+       CASE WHEN sender_id = %(owner)s THEN b.owner - 1.00 ELSE b.other END FROM t, b
 UNION ALL
-SELECT id, receiver_id, 'received', sender_id FROM t
+SELECT id, receiver_id, 'received', sender_id,
+       CASE WHEN receiver_id = %(owner)s THEN b.owner ELSE b.other + 1.00 END FROM t, b
 """
 
 
@@ -76,7 +81,9 @@ def create_history(*, owner, other, rows: int) -> None:
     both balances are exactly what they were: the ledger stays consistent
     and the end-of-run ledger check covers these rows too. Foreign-key
     triggers are skipped for the bulk insert (``session_replication_role``);
-    every id is valid by construction.
+    every id is valid by construction. Each entry's running balance follows
+    from the alternation: the owner holds its balance less 1.00 after
+    sending, and its balance again after receiving; the other the reverse.
     """
     if rows % 2:
         raise ValueError("rows must be even to keep both balances unchanged")

@@ -22,6 +22,8 @@ PROTECTED = [
     ("GET", "/api/users/me/"), ("GET", "/api/wallet/me/"), ("POST", "/api/wallet/transfer/"),
     ("POST", "/api/wallet/deposit/"), ("GET", "/api/transactions/"), ("GET", "/api/transactions/1/"),
     ("GET", "/api/transactions/1/receipt/"),
+    ("GET", "/api/transactions/statement/?from=2026-01-01&to=2026-02-01"),
+    ("GET", "/api/transactions/export.csv"),
     ("POST", "/api/auth/logout/"),
 ]
 
@@ -45,7 +47,8 @@ def test_every_route_is_listed_here():
              "api/auth/logout/", "api/users/me/", "api/schema/", "api/docs/", "api/redoc/", "healthz",
              "api/^wallet/me/$", "api/^wallet/transfer/$", "api/^wallet/deposit/$",
              "api/^transactions/$", "api/^transactions/(?P<id>[0-9]{1,18})/$",
-             "api/^transactions/(?P<id>[0-9]{1,18})/receipt/$"}
+             "api/^transactions/(?P<id>[0-9]{1,18})/receipt/$", "api/^transactions/statement/$",
+             "api/transactions/export.csv"}
     assert routes - known == set(), "classify the new route in PROTECTED or PUBLIC"
 
 

@@ -16,8 +16,10 @@ from django.db.models import Sum
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from apps.transactions.models import Transaction
+from apps.transactions.ledger import ledger_verify
+from apps.transactions.models import LedgerEntry, Transaction
 from apps.wallets.models import Wallet
+from apps.wallets.selectors import wallet_balances
 from tests.conftest import DEFAULT_PASSWORD, access_token_for
 from tests.http import post_json
 
@@ -103,6 +105,12 @@ def test_many_threads_both_directions_conserve_money(live_server, make_user):
         received = Transaction.objects.filter(receiver_id=user_id).aggregate(s=Sum("amount"))["s"]
         sent = Transaction.objects.filter(sender_id=user_id).aggregate(s=Sum("amount"))["s"]
         assert balance == (received or 0) - (sent or 0)
+
+    # Each user's running balance is an unbroken chain ending at the wallet's balance: every
+    # entry's balance_after was written under the same lock as the balance it records.
+    report = ledger_verify(balances=wallet_balances())
+    assert report.ok, report.discrepancies
+    assert LedgerEntry.objects.count() == 5 + 2 * outcomes[201]
 
 
 @pytest.mark.parametrize("round_", range(3))

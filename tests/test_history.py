@@ -34,6 +34,18 @@ def test_history_is_own_transactions_newest_first(trio, client_for):
     assert items[3]["sender"] is None
 
 
+def test_every_item_shows_the_callers_running_balance(trio, client_for):
+    alice, bob, _ = trio
+    mine = [i["balance_after"] for i in client_for(alice).get(URL).data["results"]]
+    assert mine == ["62.50", "92.50", "90.00", "100.00"]
+    bobs = [i["balance_after"] for i in client_for(bob).get(URL).data["results"]]
+    assert bobs == ["106.50", "107.50", "110.00", "100.00"]
+    # The detail view shows the caller's side of the same transaction.
+    first_transfer = client_for(alice).get(URL).data["results"][2]["id"]
+    assert client_for(alice).get(f"{URL}{first_transfer}/").data["balance_after"] == "90.00"
+    assert client_for(bob).get(f"{URL}{first_transfer}/").data["balance_after"] == "110.00"
+
+
 @pytest.mark.parametrize(("query", "amounts"), [
     ("direction=sent", ["30.00", "10.00"]),
     ("direction=received", ["2.50", "100.00"]),

@@ -27,7 +27,8 @@ def _bulk_transfers(alice, bob, count: int) -> list[int]:
         for i in range(count)
     ])
     LedgerEntry.objects.bulk_create([
-        LedgerEntry(transaction=txn, user_id=user_id, counterparty_id=other_id, direction=direction)
+        LedgerEntry(transaction=txn, user_id=user_id, counterparty_id=other_id, direction=direction,
+                    balance_after=Decimal("0.00"))
         for txn in txns
         for user_id, other_id, direction in (
             (txn.sender_id, txn.receiver_id, LedgerEntry.Direction.SENT),

@@ -1,5 +1,6 @@
 """python manage.py verify_ledger: the books must balance."""
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -54,8 +55,10 @@ def test_money_moved_between_wallets_behind_the_ledgers_back(books):
     Wallet.objects.filter(user=bob).update(balance=Decimal("30.01"))  # ...one cent in: totals still agree
     report = ledger_verify()
     assert not report.ok
-    assert len(report.discrepancies) == 2
-    assert all("balance" in line and "off by" in line for line in report.discrepancies)
+    # Each wallet disagrees with its transactions and with its last running balance.
+    assert len(report.discrepancies) == 4
+    assert sum("off by" in line for line in report.discrepancies) == 2
+    assert sum("its last entry's balance_after" in line for line in report.discrepancies) == 2
 
 
 def test_missing_ledger_entry_is_reported(books):
@@ -63,8 +66,12 @@ def test_missing_ledger_entry_is_reported(books):
     entry = LedgerEntry.objects.filter(user=alice, direction="sent").first()
     LedgerEntry.objects.filter(pk=entry.pk).delete()
     report = ledger_verify()
+    # Alice's next entry no longer follows from the one before it, and the transaction is one-sided.
+    next_entry = LedgerEntry.objects.filter(user=alice, transaction_id__gt=entry.transaction_id).first()
     assert report.discrepancies == [
-        f"transaction {entry.transaction_id} (transfer): 1 ledger entries do not match it"
+        f"user {alice.pk}, transaction {next_entry.transaction_id}: balance_after 69.79 != "
+        "previous balance_after plus or minus the amount = 99.99",
+        f"transaction {entry.transaction_id} (transfer): 1 ledger entries do not match it",
     ]
 
 
@@ -85,5 +92,46 @@ def test_empty_database_is_ok():
 def test_verification_is_a_fixed_number_of_queries(books, django_assert_max_num_queries, make_user):
     for _ in range(5):
         make_user(balance="1.00")
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         assert ledger_verify().ok
+
+
+def test_a_tampered_running_balance_breaks_the_chain(books):
+    _, bob, _ = books
+    entry = LedgerEntry.objects.filter(user=bob).order_by("transaction_id")[1]  # alice -> bob, 30.20
+    LedgerEntry.objects.filter(pk=entry.pk).update(balance_after=Decimal("30.29"))
+    report = ledger_verify()
+    # That entry no longer follows from the one before it, nor the next one from it.
+    assert report.discrepancies == [
+        f"user {bob.pk}, transaction {entry.transaction_id}: balance_after 30.29 != "
+        "previous balance_after plus or minus the amount = 30.30",
+        f"user {bob.pk}, transaction {entry.transaction_id + 1}: balance_after 30.00 != "
+        "previous balance_after plus or minus the amount = 29.99",
+    ]
+
+
+def test_a_last_entry_that_disagrees_with_the_wallet_is_reported(books):
+    alice, *_ = books
+    last = LedgerEntry.objects.filter(user=alice).order_by("-transaction_id").first()
+    LedgerEntry.objects.filter(pk=last.pk).update(balance_after=Decimal("70.00"))
+    wallet_id = Wallet.objects.get(user=alice).pk
+    report = ledger_verify()
+    assert f"wallet {wallet_id} (user {alice.pk}): balance 69.79 != its last entry's balance_after 70.00" \
+        in report.discrepancies
+
+
+def test_the_migration_backfills_every_running_balance(books):
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    backfill = import_module("apps.transactions.migrations.0005_ledgerentry_balance_after")
+    expected = dict(LedgerEntry.objects.values_list("pk", "balance_after"))
+    LedgerEntry.objects.update(balance_after=Decimal("0.00"))
+    assert not ledger_verify().ok
+
+    backfill.running_balances_backfill(apps, SimpleNamespace(connection=connection))
+
+    assert dict(LedgerEntry.objects.values_list("pk", "balance_after")) == expected
+    assert ledger_verify().ok

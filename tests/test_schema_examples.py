@@ -172,6 +172,9 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
     txn_id = w["txn"].pk
     check("GET", history, 400, "invalid_filter", w["as_alice"].get(history, {"page_size": "0"}))
     check("GET", detail, 404, "not_found", w["as_alice"].get(f"/api/transactions/{10**17}/"))
+    statement = "/api/transactions/statement/"
+    check("GET", statement, 400, "invalid_filter",
+          w["as_alice"].get(statement, {"from": "2025-01-01", "to": "2026-01-03"}))
     check("GET", receipt, 409, "receipt_pending", w["as_alice"].get(f"/api/transactions/{txn_id}/receipt/"))
     receipts_relay()
     check("GET", receipt, 400, "invalid_input",

@@ -42,6 +42,10 @@ STATE_DEPENDENT_REFUSALS = {
 }
 # A cursor is valid only when this API issued it (the schema says which characters it has).
 ISSUED_BY_THE_SERVER = {("GET /api/transactions/", "cursor", "invalid_cursor")}
+# Rules between two parameters, which no JSON Schema of one parameter can state (the
+# parameters' descriptions say them): a statement's `to` later than `from`, at most 366 days on.
+BETWEEN_PARAMETERS = {("GET /api/transactions/statement/", "to", "invalid_range"),
+                      ("GET /api/transactions/statement/", "to", "range_too_long")}
 # Not state, but the two password rules no JSON Schema can state (the field's description
 # says them; its length and "not only digits" are in the schema): a password too similar to
 # the username or e-mail address of the same body, or on Django's list of common passwords.
@@ -61,7 +65,7 @@ def _state_dependent(case, response) -> bool:
         return all(rule["message"].startswith(PASSWORD_RULES_BEYOND_A_SCHEMA) for rule in rules)
     details = body.get("details") or {}
     return body.get("code") == "invalid_filter" and bool(details) and all(
-        (operation, name, error["code"]) in ISSUED_BY_THE_SERVER
+        (operation, name, error["code"]) in ISSUED_BY_THE_SERVER | BETWEEN_PARAMETERS
         for name, errors in details.items() for error in errors
     )
 
@@ -123,3 +127,8 @@ def test_the_allowed_refusals_are_only_those_listed():
     assert _state_dependent(Case, Answer({"code": "invalid_filter", "details": {"cursor": cursor}}))
     assert not _state_dependent(Case, Answer({"code": "invalid_filter", "details": {
         "cursor": cursor, "min_amount": [{"code": "invalid_amount", "message": "..."}]}}))
+    Case.operation.path = "/api/transactions/statement/"
+    too_long = [{"code": "range_too_long", "message": "..."}]
+    assert _state_dependent(Case, Answer({"code": "invalid_filter", "details": {"to": too_long}}))
+    assert not _state_dependent(Case, Answer({"code": "invalid_filter", "details": {
+        "to": too_long, "from": [{"code": "invalid", "message": "..."}]}}))

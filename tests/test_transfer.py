@@ -19,7 +19,8 @@ def test_transfer_moves_money_and_logs_it(alice, bob, client_for):
     body = response.data
     assert body["balance"] == "69.75"
     txn = body["transaction"]
-    assert set(txn) == {"id", "kind", "sender_id", "receiver_id", "amount", "created_at"}
+    assert set(txn) == {"id", "kind", "sender_id", "receiver_id", "amount", "created_at", "description"}
+    assert txn["description"] == ""
     assert txn["kind"] == "transfer"
     assert (txn["sender_id"], txn["receiver_id"], txn["amount"]) == (alice.pk, bob.pk, "30.25")
     assert balance_of(alice) == Decimal("69.75")

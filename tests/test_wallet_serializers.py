@@ -10,9 +10,10 @@ from apps.wallets.serializers import MovementOutputSerializer
 from apps.wallets.services import MovementResult
 
 
-def _result(kind, sender_id, amount, balance, created_at):
-    txn = Transaction.from_db("default", ("id", "kind", "sender_id", "receiver_id", "amount", "created_at"),
-                              (42, kind, sender_id, 7, amount, created_at))
+def _result(kind, sender_id, amount, balance, created_at, description=""):
+    txn = Transaction.from_db("default", ("id", "kind", "sender_id", "receiver_id", "amount", "created_at",
+                                          "description"),
+                              (42, kind, sender_id, 7, amount, created_at, description))
     return MovementResult(transaction=txn, balance=balance)
 
 
@@ -23,7 +24,7 @@ def _result(kind, sender_id, amount, balance, created_at):
     _result("deposit", None, Decimal("9999999999999999.99"), Decimal("9999999999999999.99"),
             dt.datetime(2030, 12, 31, tzinfo=dt.UTC)),
     _result("transfer", 3, Decimal("5"), Decimal("1234.5"),
-            dt.datetime(2026, 6, 1, 0, 0, 1, 5, tzinfo=dt.UTC)),
+            dt.datetime(2026, 6, 1, 0, 0, 1, 5, tzinfo=dt.UTC), description="Rent, «März» 🏠 \"quoted\""),
 ])
 def test_direct_body_equals_the_declared_fields_body(result):
     fast = MovementOutputSerializer(result).data

@@ -52,8 +52,9 @@ def test_transfer_returns_the_movement_and_the_sender_balance(alice, bob):
     assert balance_of(alice) == Decimal("69.75")
     assert balance_of(bob) == Decimal("30.25")
     entries = LedgerEntry.objects.filter(transaction=txn)
-    assert {(e.user_id, e.direction, e.counterparty_id) for e in entries} == {
-        (alice.pk, LedgerEntry.Direction.SENT, bob.pk), (bob.pk, LedgerEntry.Direction.RECEIVED, alice.pk),
+    assert {(e.user_id, e.direction, e.counterparty_id, e.balance_after) for e in entries} == {
+        (alice.pk, LedgerEntry.Direction.SENT, bob.pk, Decimal("69.75")),
+        (bob.pk, LedgerEntry.Direction.RECEIVED, alice.pk, Decimal("30.25")),
     }
 
 
@@ -78,7 +79,8 @@ def test_deposit_returns_the_movement_and_the_new_balance(bob):
     assert (txn.kind, txn.sender_id, txn.receiver_id, txn.amount) == (
         Transaction.Kind.DEPOSIT, None, bob.pk, Decimal("12.50"))
     assert balance_of(bob) == Decimal("12.50")
-    assert LedgerEntry.objects.filter(transaction=txn).count() == 1
+    [entry] = LedgerEntry.objects.filter(transaction=txn)
+    assert entry.balance_after == Decimal("12.50")
 
 
 # --- Refusals: each raises its error and changes nothing ----------------------------------

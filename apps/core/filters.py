@@ -16,13 +16,19 @@ from apps.core.money import amount_problem
 class StrictFilterBackend(DjangoFilterBackend):
     """django-filter, but an invalid or unknown query parameter is a 400, never ignored."""
 
-    allowed_extra_params = ("cursor", "page_size")  # the pagination's own
+    allowed_extra_params = ("cursor", "page_size")  # the pagination's own, when the view pages
 
     def filter_queryset(self, request, queryset, view):
+        filterset = self.validated_filterset(request, queryset, view)
+        return queryset if filterset is None else filterset.qs
+
+    def validated_filterset(self, request, queryset, view):
+        """The view's filterset, its values checked; ``InvalidFilter`` (400) names every bad parameter."""
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
-            return queryset
-        unknown = set(request.query_params) - set(filterset.filters) - set(self.allowed_extra_params)
+            return None
+        extra = self.allowed_extra_params if getattr(view, "paginator", None) is not None else ()
+        unknown = set(request.query_params) - set(filterset.filters) - set(extra)
         details = {name: [{"code": "unknown_parameter", "message": "Unknown query parameter."}]
                    for name in sorted(unknown)}
         # A blank filter or cursor would be ignored (django-filter's rule; page_size refuses
@@ -44,7 +50,7 @@ class StrictFilterBackend(DjangoFilterBackend):
         if details:
             first = next(iter(details))
             raise InvalidFilter(f"{first}: {details[first][0]['message']}", details=details)
-        return filterset.qs
+        return filterset
 
 
 class UTCDateTimeField(IsoDateTimeField):

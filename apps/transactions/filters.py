@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import django_filters
+from django import forms
 
 from apps.core.filters import AmountBoundFilter, IdFilter, UTCIsoDateTimeFilter
 from apps.transactions.models import LedgerEntry, Transaction
@@ -21,3 +24,62 @@ class HistoryFilter(django_filters.FilterSet):
     class Meta:
         model = LedgerEntry
         fields = []
+
+
+STATEMENT_MAX_DAYS = 366
+_RANGE_HELP = ("ISO 8601 date (`2026-03-01`, midnight UTC) or date-time with an offset "
+               "(`2026-03-01T00:00:00%2B02:00`, `…Z`).")
+
+
+class StatementRangeForm(forms.Form):
+    """``to`` later than ``from``, and at most ``STATEMENT_MAX_DAYS`` days after it."""
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if start is not None and end is not None:
+            if end <= start:
+                self.add_error("to", forms.ValidationError("Must be later than `from`.",
+                                                           code="invalid_range"))
+            elif end - start > timedelta(days=STATEMENT_MAX_DAYS):
+                self.add_error("to", forms.ValidationError(
+                    f"The range may span at most {STATEMENT_MAX_DAYS} days.", code="range_too_long"))
+        return cleaned
+
+
+class StatementFilter(django_filters.FilterSet):
+    """``from`` (inclusive) and ``to`` (exclusive), both required, at most 366 days apart."""
+
+    start = UTCIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="gte", required=True,
+                                 help_text=f"Inclusive. {_RANGE_HELP}")
+    end = UTCIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="lt", required=True,
+                               help_text=f"Exclusive. {_RANGE_HELP}")
+
+    class Meta:
+        model = LedgerEntry
+        fields = []
+        form = StatementRangeForm
+
+
+# The query parameters are ``from`` and ``to``, which no Python attribute can be called.
+StatementFilter.base_filters = {"from": StatementFilter.base_filters["start"],
+                                "to": StatementFilter.base_filters["end"]}
+
+
+class ExportFilter(HistoryFilter):
+    """The history's filters, and the statement's range: optional here, of any length, and like
+    ``created_after`` / ``created_before`` a range that selects nothing is an empty file, not a 400."""
+
+    start = UTCIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="gte",
+                                 help_text=f"Inclusive. {_RANGE_HELP}")
+    end = UTCIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="lt",
+                               help_text=f"Exclusive. {_RANGE_HELP}")
+
+    class Meta:
+        model = LedgerEntry
+        fields = []
+
+
+_export_filters = dict(ExportFilter.base_filters)
+_export_filters["from"], _export_filters["to"] = _export_filters.pop("start"), _export_filters.pop("end")
+ExportFilter.base_filters = _export_filters

@@ -2,7 +2,9 @@
 
 ``Transaction`` is the immutable record of one movement. ``LedgerEntry`` is
 the same movement as each participant sees it (one row per side), so "my
-history, newest first" is a single index range scan whatever its depth.
+history, newest first" is a single index range scan whatever its depth, and
+each entry carries the balance it left (``balance_after``), so a statement's
+opening and closing balances are one indexed row each.
 Neither is ever updated or deleted by the application.
 """
 from django.conf import settings
@@ -30,6 +32,10 @@ class Transaction(models.Model):
     )
     amount = models.DecimalField(max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    description = models.CharField(
+        max_length=140, blank=True, default="", db_default="",
+        help_text="The optional memo given with the transfer or the deposit; printed on its receipts.",
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -70,6 +76,10 @@ class LedgerEntry(models.Model):
     counterparty = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", db_index=False,
+    )
+    balance_after = models.DecimalField(
+        max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES,
+        help_text="The user's wallet balance right after this entry (written under the wallet lock).",
     )
 
     class Meta:

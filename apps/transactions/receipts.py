@@ -6,8 +6,10 @@ twice gives the same bytes and a re-run overwrites a receipt with an identical f
 
 A receipt names its issuer, says the transaction is completed and gives the
 receipt number, the transaction id, the UTC time, the kind, both parties with
-their user ids and the amount with its currency. The text receipt and the PDF
-say the same; a username is printed whole, wrapped inside the page when long.
+their user ids, the amount with its currency and, when one was given, the
+description (the memo; a receipt without one has no such row). The text
+receipt and the PDF say the same; a username or a description is printed
+whole, wrapped inside the page when long.
 
 The PDF is one A5 page (a name too long for it, which registration refuses,
 continues on a second). ``render_pdf_canvas`` draws it with reportlab's canvas
@@ -49,6 +51,7 @@ from apps.transactions.receipt_fonts import (
     code_point,
     register_fonts,
     unicode_lines,
+    unprintable,
     winansi,
     winansi_lines,
 )
@@ -70,6 +73,7 @@ class ReceiptData:
     created_at: datetime
     currency: str  # ISO 4217 code
     issuer: str  # who issues the receipt
+    description: str = ""  # the memo; no row at all when empty
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,13 @@ def _visible(text: str) -> str:
     return "".join(code_point(c) if unicodedata.category(c) in _INVISIBLE else c for c in text)
 
 
+def _memo(text: str) -> str:
+    """A description in any script: a character no receipt font draws is printed as its code point."""
+    text = _visible(text)
+    missing = unprintable(text)
+    return "".join(code_point(c) if c in missing else c for c in text) if missing else text
+
+
 def _party(party: Party | None) -> tuple[str, ...]:
     if party is None:
         return ("(deposit:", "outside", "the", "system)")
@@ -129,6 +140,7 @@ def _rows(data: ReceiptData) -> list[Row]:
         ("Sender", _party(data.sender)),
         ("Receiver", _party(data.receiver)),
         ("Amount", tuple(format_amount(data.amount, data.currency).split(" "))),
+        *([("Description", tuple(_memo(data.description).split(" ")))] if data.description else []),
     ]
 
 

@@ -9,22 +9,26 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions as drf_exceptions
 
+from apps.core.exceptions import InvalidFilter
 from apps.core.ids import BIGINT_MAX
 from apps.core.money import AMOUNT_BOUND_PATTERN
 from apps.core.schema import ERROR_RESPONSES, INVALID_INPUT, ApiResponse, error_response, unknown_field
 from apps.transactions.exceptions import ReceiptPending
+from apps.transactions.filters import STATEMENT_MAX_DAYS
 from apps.transactions.pagination import HistoryCursorPagination
-from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer
+from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer, StatementSerializer
 
 HISTORY_ITEM_EXAMPLE = {
     "id": 42, "kind": "transfer", "direction": "sent",
     "sender": {"id": 1, "username": "alice"}, "receiver": {"id": 2, "username": "bob"},
-    "amount": "10.00", "created_at": "2026-03-01T12:00:00Z",
+    "amount": "10.00", "balance_after": "90.00", "created_at": "2026-03-01T12:00:00Z",
+    "description": "Dinner, Friday",
 }
 DEPOSIT_ITEM_EXAMPLE = {
     "id": 41, "kind": "deposit", "direction": "received",
     "sender": None, "receiver": {"id": 1, "username": "alice"},
-    "amount": "100.00", "created_at": "2026-03-01T11:00:00Z",
+    "amount": "100.00", "balance_after": "100.00", "created_at": "2026-03-01T11:00:00Z",
+    "description": "",
 }
 
 _ISO = ("ISO 8601 date-time, e.g. `2026-03-01T12:00:00+02:00` or `2026-03-01T10:00:00Z` "
@@ -94,6 +98,44 @@ history_schema = extend_schema_view(
     ),
 )
 
+_RANGE_END = ("ISO 8601 date (`2026-04-01`, midnight UTC) or date-time with an offset, e.g. "
+              "`2026-04-01T00:00:00%2B02:00` or `…Z`; without an offset it is UTC.")
+STATEMENT_PARAMETERS = [
+    OpenApiParameter("from", OpenApiTypes.DATETIME, required=True,
+                     description=f"Start of the range, inclusive. {_RANGE_END}"),
+    OpenApiParameter("to", OpenApiTypes.DATETIME, required=True,
+                     description=f"End of the range, exclusive; later than `from` and at most "
+                                 f"{STATEMENT_MAX_DAYS} days after it. {_RANGE_END}"),
+]
+STATEMENT_EXAMPLE = {
+    "from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z", "currency": "USD",
+    "opening_balance": "100.00", "closing_balance": "62.50", "total_in": "2.50", "total_out": "40.00",
+    "count": 3,
+}
+STATEMENT_REFUSAL = error_response(
+    "`from` or `to` is missing, invalid, empty or repeated, `to` is not later than `from` or more than "
+    f"{STATEMENT_MAX_DAYS} days after it, or another parameter is given; `details` names it.",
+    InvalidFilter(f"to: The range may span at most {STATEMENT_MAX_DAYS} days.", details={"to": [
+        {"code": "range_too_long", "message": f"The range may span at most {STATEMENT_MAX_DAYS} days."}]}),
+)
+
+statement_schema = extend_schema(
+    operation_id="transactions_statement",
+    tags=["transactions"],
+    summary="The caller's statement for a range of time",
+    description=(
+        "Opening balance (just before `from`; 0 before the first transaction), closing balance "
+        "(just before `to`), money received and sent, and the number of transactions in "
+        "[`from`, `to`). The totals are those of the history filtered with `created_after=from` and "
+        "`created_before=to`, and `closing_balance = opening_balance + total_in - total_out`. "
+        "Any invalid, empty, repeated or unknown query parameter is a 400 `invalid_filter`."
+    ),
+    parameters=STATEMENT_PARAMETERS,
+    responses={200: OpenApiResponse(StatementSerializer, description="The statement."),
+               400: STATEMENT_REFUSAL, 401: ERROR_RESPONSES[401]},
+    examples=[OpenApiExample("March", response_only=True, status_codes=["200"], value=STATEMENT_EXAMPLE)],
+)
+
 _RECEIPT_FILE = ApiResponse(
     OpenApiTypes.BINARY,
     description="The receipt file, as an attachment: `application/pdf` (`format=pdf`, the default) or "
@@ -126,5 +168,51 @@ receipt_schema = extend_schema(
         404: error_response("No such transaction of the caller.", drf_exceptions.NotFound),
         409: error_response("The receipt is not produced yet, or is being produced again; "
                             "retry shortly.", ReceiptPending),
+    },
+)
+
+EXPORT_PARAMETERS = [
+    OpenApiParameter("direction", {"type": "string", "enum": ["sent", "received"]},
+                     description="`sent` or `received`, from the caller's side."),
+    OpenApiParameter("kind", {"type": "string", "enum": ["transfer", "deposit"]}),
+    *HISTORY_PARAMETERS,
+    OpenApiParameter("from", OpenApiTypes.DATETIME,
+                     description=f"Inclusive, like `created_after`. {_RANGE_END}"),
+    OpenApiParameter("to", OpenApiTypes.DATETIME,
+                     description=f"Exclusive, like `created_before`. {_RANGE_END}"),
+]
+EXPORT_CSV_EXAMPLE = (
+    "id,time,kind,direction,counterparty_id,counterparty_username,amount,balance_after,description\r\n"
+    '42,2026-03-01T12:00:00Z,transfer,sent,2,bob,10.00,90.00,"Dinner, Friday"\r\n'
+    "41,2026-03-01T11:00:00Z,deposit,received,,,100.00,100.00,Top-up by card\r\n"
+)
+
+export_schema = extend_schema(
+    operation_id="transactions_export",
+    tags=["transactions"],
+    summary="The caller's history as a CSV file",
+    description=(
+        "Every entry of the caller's history that the filters select (the history's filters, and "
+        "`from` / `to` as in the statement, here optional and of any length), newest first, as "
+        "CSV (RFC 4180, UTF-8, CRLF line ends) streamed in batches: `id, time` (UTC, ISO 8601), "
+        "`kind, direction, counterparty_id, counterparty_username` (empty for a deposit), "
+        "`amount, balance_after` (the caller's running balance) and `description`. A username or "
+        "description that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written "
+        "with a leading `'`, so that spreadsheets show it as text instead of running it. Any "
+        "invalid, empty, repeated or unknown query parameter (`format`, `cursor` and `page_size` "
+        "included) is a 400 `invalid_filter`."
+    ),
+    parameters=EXPORT_PARAMETERS,
+    responses={
+        (200, "text/csv"): ApiResponse(
+            OpenApiTypes.STR, description="The CSV file, as an attachment.",
+            examples=[OpenApiExample("Two entries", value=EXPORT_CSV_EXAMPLE)],
+            headers={"Content-Disposition": {
+                "schema": {"type": "string"}, "required": True,
+                "description": 'Always `attachment; filename="transactions.csv"`.',
+            }},
+        ),
+        400: INVALID_FILTER,
+        401: ERROR_RESPONSES[401],
     },
 )

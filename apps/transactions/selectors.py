@@ -1,7 +1,11 @@
+import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from apps.transactions.exceptions import ReceiptLost, ReceiptPending
@@ -21,12 +25,95 @@ def transaction_history(*, user_id: int) -> QuerySet[LedgerEntry]:
         .select_related("transaction", "transaction__sender", "transaction__receiver",
                         "transaction__receipt")
         .only(
-            "transaction_id", "direction", "user_id",
+            "transaction_id", "direction", "user_id", "balance_after",
             "transaction__kind", "transaction__amount", "transaction__created_at",
+            "transaction__description",
             "transaction__sender__id", "transaction__sender__username",
             "transaction__receiver__id", "transaction__receiver__username",
             "transaction__receipt__status",
         )
+    )
+
+
+EXPORT_BATCH = 2_000
+EXPORT_COLUMNS = ("transaction_id", "transaction__created_at", "transaction__kind", "direction",
+                  "counterparty_id", "counterparty__username", "transaction__amount", "balance_after",
+                  "transaction__description")
+
+
+def transaction_entries(*, user_id: int) -> QuerySet[LedgerEntry]:
+    """The user's ledger entries, unordered and unjoined: the base the export's filters narrow."""
+    return LedgerEntry.objects.filter(user_id=user_id)
+
+
+def transaction_export(*, entries: QuerySet[LedgerEntry], batch_size: int = EXPORT_BATCH) -> Iterator[tuple]:
+    """``entries`` newest first as plain tuples (``EXPORT_COLUMNS``), read ``batch_size`` at a time.
+
+    Keyset batches (``transaction < last seen ORDER BY transaction DESC LIMIT n``
+    along the (user, transaction) index): each batch costs the same at any
+    depth, and only one batch is ever in memory, so an export of a million
+    entries streams in the memory of one batch. Entries written after the
+    export started are newer than its first row and are not in it.
+    """
+    ordered = entries.order_by("-transaction_id").values_list(*EXPORT_COLUMNS)
+    before = None
+    while True:
+        page = ordered if before is None else ordered.filter(transaction_id__lt=before)
+        batch = list(page[:batch_size])
+        yield from batch
+        if len(batch) < batch_size:
+            return
+        before = batch[-1][0]
+
+
+@dataclass(frozen=True)
+class Statement:
+    start: dt.datetime
+    end: dt.datetime
+    currency: str
+    opening_balance: Decimal
+    closing_balance: Decimal
+    total_in: Decimal
+    total_out: Decimal
+    count: int
+
+
+def _cents(value) -> Decimal:
+    """A stored amount or a sum, to cents (SQLite adds decimals as floats)."""
+    return Decimal("0.00") if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
+def _balance_before(*, user_id: int, moment: dt.datetime) -> Decimal:
+    """The running balance just before ``moment``: the last earlier entry's, 0 before the first.
+
+    A user's entries are written under their wallet lock, so their transaction
+    order is their time order: the last entry before ``moment`` is the one
+    with the highest transaction id, found along the (user, transaction) index.
+    """
+    last = (LedgerEntry.objects.filter(user_id=user_id, transaction__created_at__lt=moment)
+            .order_by("-transaction_id").values_list("balance_after", flat=True).first())
+    return _cents(last)
+
+
+def transaction_statement(*, user_id: int, start: dt.datetime, end: dt.datetime) -> Statement:
+    """The caller's statement for [start, end): balances at both ends and the totals in between.
+
+    Three queries whatever the range holds: the opening and closing balances
+    are one stored ``balance_after`` each, and the totals one aggregate
+    (SUM and COUNT in the database), never the rows read into Python.
+    """
+    totals = LedgerEntry.objects.filter(
+        user_id=user_id, transaction__created_at__gte=start, transaction__created_at__lt=end,
+    ).aggregate(
+        total_in=Sum("transaction__amount", filter=Q(direction=LedgerEntry.Direction.RECEIVED)),
+        total_out=Sum("transaction__amount", filter=Q(direction=LedgerEntry.Direction.SENT)),
+        count=Count("pk"),
+    )
+    return Statement(
+        start=start, end=end, currency=settings.WALLET_CURRENCY,
+        opening_balance=_balance_before(user_id=user_id, moment=start),
+        closing_balance=_balance_before(user_id=user_id, moment=end),
+        total_in=_cents(totals["total_in"]), total_out=_cents(totals["total_out"]), count=totals["count"],
     )
 
 

@@ -28,7 +28,13 @@ class HistoryItemSerializer(serializers.Serializer):
                              help_text="Null for a deposit.")
     receiver = PartySerializer(source="transaction.receiver")
     amount = serializers.DecimalField(source="transaction.amount", max_digits=18, decimal_places=2)
+    balance_after = serializers.DecimalField(
+        max_digits=18, decimal_places=2,
+        help_text="The caller's balance right after this transaction (a running balance).",
+    )
     created_at = serializers.DateTimeField(source="transaction.created_at")
+    description = serializers.CharField(source="transaction.description",
+                                        help_text="The memo given with the transaction; empty when none.")
     receipt = serializers.SerializerMethodField()
 
     @extend_schema_field(ReceiptStateSerializer)
@@ -40,6 +46,36 @@ class HistoryItemSerializer(serializers.Serializer):
             url = reverse("transaction-receipt", kwargs={"id": entry.transaction_id},
                           request=self.context.get("request"))
         return {"status": status, "url": url}
+
+
+class StatementSerializer(serializers.Serializer):
+    """The caller's balances at both ends of a range and the money that moved in between."""
+
+    # "from" and "to" are Python keywords: the fields are named in ``get_fields``.
+    start = serializers.DateTimeField(help_text="The range's start (inclusive), in UTC.")
+    end = serializers.DateTimeField(help_text="The range's end (exclusive), in UTC.")
+    currency = serializers.CharField(help_text="ISO 4217 code of every amount.")
+    opening_balance = serializers.DecimalField(
+        max_digits=18, decimal_places=2,
+        help_text="The balance just before `from` (0 before the first entry).")
+    closing_balance = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="The balance just before `to`.")
+    # Money can go in and out many times over: a total may be larger than any balance.
+    total_in = serializers.DecimalField(max_digits=30, decimal_places=2,
+                                        help_text="Received in the range: transfers in and deposits.")
+    total_out = serializers.DecimalField(max_digits=30, decimal_places=2, help_text="Sent in the range.")
+    count = serializers.IntegerField(help_text="Transactions in the range.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        renamed = {"start": "from", "end": "to"}
+        out = {}
+        for name, field in fields.items():
+            if name in renamed:
+                field.source = name
+                name = renamed[name]
+            out[name] = field
+        return out
 
 
 class ReceiptQuerySerializer(InputSerializer):

@@ -72,7 +72,7 @@ def _receipt_data(txn: Transaction) -> ReceiptData:
         transaction_id=txn.pk, kind=txn.kind, amount=txn.amount, created_at=txn.created_at,
         sender=None if sender is None else Party(id=sender.pk, username=sender.username),
         receiver=Party(id=txn.receiver.pk, username=txn.receiver.username),
-        currency=settings.WALLET_CURRENCY, issuer=settings.RECEIPT_ISSUER,
+        currency=settings.WALLET_CURRENCY, issuer=settings.RECEIPT_ISSUER, description=txn.description,
     )
 
 
@@ -103,7 +103,7 @@ def receipts_render(*, transaction_ids: list[int]) -> BatchOutcome:
     """
     txns = list(
         Transaction.objects.filter(pk__in=transaction_ids).select_related("sender", "receiver")
-        .only("id", "kind", "amount", "created_at", "sender__id", "sender__username",
+        .only("id", "kind", "amount", "created_at", "description", "sender__id", "sender__username",
               "receiver__id", "receiver__username")
         .order_by("id")
     )

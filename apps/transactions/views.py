@@ -1,15 +1,22 @@
-from django.http import FileResponse
+from django.http import FileResponse, StreamingHttpResponse
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
 
 from apps.core.filters import StrictFilterBackend
-from apps.transactions.filters import HistoryFilter
+from apps.transactions.exports import csv_lines
+from apps.transactions.filters import HistoryFilter, StatementFilter
 from apps.transactions.models import LedgerEntry
 from apps.transactions.pagination import HistoryCursorPagination
-from apps.transactions.schema import history_schema, receipt_schema
-from apps.transactions.selectors import transaction_history
-from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer
+from apps.transactions.schema import export_schema, history_schema, receipt_schema, statement_schema
+from apps.transactions.selectors import (
+    transaction_entries,
+    transaction_export,
+    transaction_history,
+    transaction_statement,
+)
+from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer, StatementSerializer
 from apps.transactions.services import receipt_download
 
 
@@ -43,9 +50,28 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def filter_queryset(self, queryset):
         # The filters (and their refusal of unknown parameters) are the list's: one transaction
         # is found by its id alone, and its documented answers have no 400.
-        if self.action != "list":
+        if self.action not in ("list", "statement", "export"):
             return queryset
         return super().filter_queryset(queryset)
+
+    @statement_schema
+    @action(detail=False, methods=["get"], url_path="statement", pagination_class=None,
+            filterset_class=StatementFilter)
+    def statement(self, request):
+        query = StrictFilterBackend().validated_filterset(request, LedgerEntry.objects.none(), self)
+        statement = transaction_statement(user_id=request.user.id, start=query.form.cleaned_data["from"],
+                                          end=query.form.cleaned_data["to"])
+        return Response(StatementSerializer(statement).data)
+
+    @export_schema
+    def export(self, request):
+        """Routed by ``urls.py`` at ``transactions/export.csv`` (no trailing slash, no format suffix)."""
+        query = StrictFilterBackend().validated_filterset(
+            request, transaction_entries(user_id=request.user.id), self)
+        response = StreamingHttpResponse(csv_lines(transaction_export(entries=query.qs)),
+                                         content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="transactions.csv"'
+        return response
 
     @receipt_schema
     @action(detail=True, methods=["get"], url_path="receipt", pagination_class=None, filter_backends=[],

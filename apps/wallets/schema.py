@@ -43,7 +43,8 @@ MOVEMENT_EXAMPLE = OpenApiExample(
     "Created", response_only=True, status_codes=["201"],
     value={
         "transaction": {"id": 42, "kind": "transfer", "sender_id": 1, "receiver_id": 2,
-                        "amount": "10.00", "created_at": "2026-01-01T12:00:00Z"},
+                        "amount": "10.00", "created_at": "2026-01-01T12:00:00Z",
+                        "description": "Dinner, Friday"},
         "balance": "90.00",
     },
 )
@@ -51,7 +52,8 @@ DEPOSIT_EXAMPLE = OpenApiExample(
     "Deposited", response_only=True, status_codes=["201"],
     value={
         "transaction": {"id": 43, "kind": "deposit", "sender_id": None, "receiver_id": 2,
-                        "amount": "100.00", "created_at": "2026-01-01T12:00:00Z"},
+                        "amount": "100.00", "created_at": "2026-01-01T12:00:00Z",
+                        "description": "Top-up by card"},
         "balance": "100.00",
     },
 )
@@ -115,6 +117,8 @@ wallet_schema = extend_schema_view(
         examples=[
             OpenApiExample("Transfer", request_only=True,
                            value={"receiver_id": 2, "amount": "10.00"}),
+            OpenApiExample("Transfer with a description", request_only=True,
+                           value={"receiver_id": 2, "amount": "10.00", "description": "Dinner, Friday"}),
             MOVEMENT_EXAMPLE,
         ],
     ),
@@ -134,7 +138,7 @@ wallet_schema = extend_schema_view(
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         examples=[
             OpenApiExample("Deposit", request_only=True,
-                           value={"user_id": 2, "amount": "100.00"}),
+                           value={"user_id": 2, "amount": "100.00", "description": "Top-up by card"}),
             DEPOSIT_EXAMPLE,
         ],
     ),

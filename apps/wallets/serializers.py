@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from apps.core.fields import AmountField, InputSerializer, StrictIdField
+from apps.transactions.fields import DescriptionField, without_empty_description
 from apps.transactions.models import Transaction
 
 
@@ -9,6 +10,10 @@ class TransferInputSerializer(InputSerializer):
 
     receiver_id = StrictIdField(help_text="The receiving user's id.")
     amount = AmountField()
+    description = DescriptionField()
+
+    def validate(self, attrs):
+        return without_empty_description(super().validate(attrs))
 
 
 class DepositInputSerializer(InputSerializer):
@@ -16,6 +21,10 @@ class DepositInputSerializer(InputSerializer):
 
     user_id = StrictIdField(help_text="The user whose wallet is credited.")
     amount = AmountField()
+    description = DescriptionField()
+
+    def validate(self, attrs):
+        return without_empty_description(super().validate(attrs))
 
 
 class WalletOutputSerializer(serializers.Serializer):
@@ -34,6 +43,7 @@ class TransactionOutputSerializer(serializers.Serializer):
     receiver_id = serializers.IntegerField()
     amount = serializers.DecimalField(max_digits=18, decimal_places=2)
     created_at = serializers.DateTimeField()
+    description = serializers.CharField(help_text="The memo given with it; empty when none.")
 
 
 _money = serializers.DecimalField(max_digits=18, decimal_places=2).to_representation
@@ -57,6 +67,6 @@ class MovementOutputSerializer(serializers.Serializer):
         return {
             "transaction": {"id": txn.pk, "kind": txn.kind, "sender_id": txn.sender_id,
                             "receiver_id": txn.receiver_id, "amount": _money(txn.amount),
-                            "created_at": _timestamp(txn.created_at)},
+                            "created_at": _timestamp(txn.created_at), "description": txn.description},
             "balance": _money(result.balance),
         }

@@ -68,7 +68,7 @@ def _movement_response(result: MovementResult) -> dict:
     return MovementOutputSerializer(result).data
 
 
-def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal,
+def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal, description: str = "",
                     idempotency: IdempotentRequest | None = None) -> MovementResult | Replay:
     """Move ``amount`` from the sender's wallet to the receiver's, atomically.
 
@@ -98,7 +98,9 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal,
             # The log row, both ledger entries and the owed receipt: after the commit, the
             # receipt relay renders it (no broker I/O here, nothing scheduled on commit).
             txn = movement_record(kind=Transaction.Kind.TRANSFER, sender_id=sender_id,
-                                  receiver_id=receiver_id, amount=amount, now=now)
+                                  receiver_id=receiver_id, amount=amount, now=now,
+                                  sender_balance=sender.balance - amount,
+                                  receiver_balance=receiver.balance + amount, description=description)
             result = MovementResult(transaction=txn, balance=sender.balance - amount)
             if key_id is not None:
                 idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))
@@ -107,7 +109,7 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal,
     return result
 
 
-def deposit_create(*, user_id: int, amount: Decimal,
+def deposit_create(*, user_id: int, amount: Decimal, description: str = "",
                    idempotency: IdempotentRequest | None = None) -> MovementResult | Replay:
     """Credit ``amount`` to a user's wallet from outside the system (staff, or a command)."""
     try:
@@ -121,7 +123,8 @@ def deposit_create(*, user_id: int, amount: Decimal,
             now = timezone.now()
             balances_apply({user_id: amount}, now=now)
             txn = movement_record(kind=Transaction.Kind.DEPOSIT, sender_id=None, receiver_id=user_id,
-                                  amount=amount, now=now)
+                                  amount=amount, now=now, receiver_balance=wallet.balance + amount,
+                                  description=description)
             result = MovementResult(transaction=txn, balance=wallet.balance + amount)
             if key_id is not None:
                 idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))
