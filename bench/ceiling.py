@@ -139,6 +139,10 @@ ROLE_SQL = {
     "debit": "(0 - :cents::numeric / 100)",
     "now": "now()",
     "transaction_id": ":txn_id",
+    # The running balance written with the ledger entries: pgbench cannot keep the locked rows'
+    # balances, so it reads the just-updated row again (one index lookup more than the API does).
+    "sender_balance": '(SELECT "balance" FROM "wallets_wallet" WHERE "user_id" = :sender_user)',
+    "receiver_balance": '(SELECT "balance" FROM "wallets_wallet" WHERE "user_id" = :receiver_user)',
 }
 
 

@@ -92,8 +92,11 @@ def test_pgbench_script_refuses_what_it_cannot_replay():
 
     with pytest.raises(ValueError, match="contiguous"):
         pgbench_script([], user_ids=[1, 3])
-    with pytest.raises(ValueError, match="sender_balance"):
-        pgbench_script([{"sql": "SELECT %s", "params": [{"role": "sender_balance"}]}], user_ids=[1, 2])
+    with pytest.raises(ValueError, match="sender_wallet"):
+        pgbench_script([{"sql": "SELECT %s", "params": [{"role": "sender_wallet"}]}], user_ids=[1, 2])
+    # The running balance is read back from the just-updated wallet row.
+    script = pgbench_script([{"sql": "SELECT %s", "params": [{"role": "sender_balance"}]}], user_ids=[1, 2])
+    assert 'SELECT "balance" FROM "wallets_wallet" WHERE "user_id" = :sender_user' in script
     with pytest.raises(ValueError, match="placeholders"):
         pgbench_script([{"sql": "SELECT %s, %s", "params": [{"role": "amount"}]}], user_ids=[1, 2])
 
