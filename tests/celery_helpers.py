@@ -1,10 +1,8 @@
-"""Point the in-process Celery app at a broker, and read what was published."""
+"""Point the in-process Celery app at a broker."""
 import contextlib
 import os
 
 from config.celery import app as celery_app
-
-RECEIPT_TASK = "apps.transactions.tasks.receipt_generate_task"
 
 
 def _reset_pools() -> None:
@@ -28,15 +26,3 @@ def broker(url: str):
         else:
             os.environ["CELERY_BROKER_URL"] = previous
         _reset_pools()
-
-
-def drain_receipt_ids(queue: str = "celery") -> list[int]:
-    """Remove every message from ``queue`` and return the receipt task arguments."""
-    ids = []
-    with celery_app.connection_for_write() as conn:
-        channel = conn.default_channel
-        channel.queue_declare(queue, durable=True, auto_delete=False)
-        while (message := channel.basic_get(queue, no_ack=True)) is not None:
-            if message.headers.get("task") == RECEIPT_TASK:
-                ids.append(message.decode()[0][0])
-    return ids
