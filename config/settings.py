@@ -206,6 +206,7 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"]["BACKEND"] = "apps.core.cache.RedisCache"  # one client per pool, not per call
 THROTTLE_MONEY_RATE = env.str("THROTTLE_MONEY_RATE", default="30/min")  # per user
 THROTTLE_AUTH_RATE = env.str("THROTTLE_AUTH_RATE", default="10/min")  # per client IP
+THROTTLE_LOOKUP_RATE = env.str("THROTTLE_LOOKUP_RATE", default="30/min")  # per user
 IDEMPOTENCY_KEY_TTL_HOURS = max(24, env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))  # at least a day
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=16 * 1024)
 

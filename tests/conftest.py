@@ -94,6 +94,7 @@ def _relaxed_throttling(settings):
 
     settings.THROTTLE_MONEY_RATE = "100000/min"
     settings.THROTTLE_AUTH_RATE = "100000/min"
+    settings.THROTTLE_LOOKUP_RATE = "100000/min"
     cache.clear()
     yield
     cache.clear()

@@ -19,7 +19,8 @@ PUBLIC = {
     ("GET", "/api/schema/"), ("GET", "/api/docs/"), ("GET", "/api/redoc/"), ("GET", "/healthz"),
 }
 PROTECTED = [
-    ("GET", "/api/users/me/"), ("GET", "/api/wallet/me/"), ("POST", "/api/wallet/transfer/"),
+    ("GET", "/api/users/me/"), ("GET", "/api/users/lookup/?username=bob"),
+    ("GET", "/api/wallet/me/"), ("POST", "/api/wallet/transfer/"),
     ("POST", "/api/wallet/deposit/"), ("GET", "/api/transactions/"), ("GET", "/api/transactions/1/"),
     ("GET", "/api/transactions/1/receipt/"),
     ("GET", "/api/transactions/statement/?from=2026-01-01&to=2026-02-01"),
@@ -44,7 +45,8 @@ def test_every_route_is_listed_here():
                 yield prefix + str(p.pattern)
     routes = {r for r in walk(get_resolver().url_patterns) if not r.startswith("admin/")}
     known = {"api/auth/register/", "api/auth/token/", "api/auth/token/refresh/", "api/auth/token/verify/",
-             "api/auth/logout/", "api/users/me/", "api/schema/", "api/docs/", "api/redoc/", "healthz",
+             "api/auth/logout/", "api/users/me/", "api/users/lookup/",
+             "api/schema/", "api/docs/", "api/redoc/", "healthz",
              "api/^wallet/me/$", "api/^wallet/transfer/$", "api/^wallet/deposit/$",
              "api/^transactions/$", "api/^transactions/(?P<id>[0-9]{1,18})/$",
              "api/^transactions/(?P<id>[0-9]{1,18})/receipt/$", "api/^transactions/statement/$",

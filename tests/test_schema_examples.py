@@ -125,6 +125,9 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
 
     # --- who is calling
     check("GET", "/api/users/me/", 404, "not_found", w["as_gone"].get("/api/users/me/"))
+    lookup = "/api/users/lookup/"
+    check("GET", lookup, 400, "invalid_input", w["as_alice"].get(lookup))
+    check("GET", lookup, 404, "user_not_found", w["as_alice"].get(lookup, {"username": "nobody"}))
     check("GET", "/api/wallet/me/", 401, "not_authenticated", anonymous.get("/api/wallet/me/"))
     check("GET", "/api/wallet/me/", 401, "token_not_valid",
           anonymous.get("/api/wallet/me/", HTTP_AUTHORIZATION="Bearer not-a-token"))

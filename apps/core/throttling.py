@@ -1,6 +1,7 @@
 """Rate limits, read from settings at request time (so tests and the environment can set them).
 
 ``THROTTLE_MONEY_RATE`` limits each user on the endpoints that move money;
+``THROTTLE_LOOKUP_RATE`` limits each user on the username lookup;
 ``THROTTLE_AUTH_RATE`` limits each client IP on registration and token
 endpoints. Counters live in the default cache: with several processes use a
 shared cache (``CACHE_URL=redis://...``), else every process counts alone.
@@ -55,6 +56,15 @@ class MoneyRateThrottle(AtomicCounterMixin, UserRateThrottle):
 
     def get_rate(self):
         return settings.THROTTLE_MONEY_RATE or None
+
+
+class LookupRateThrottle(AtomicCounterMixin, UserRateThrottle):
+    """Per authenticated user, on the username lookup: finding who exists is rationed."""
+
+    scope = "lookup"
+
+    def get_rate(self):
+        return settings.THROTTLE_LOOKUP_RATE or None
 
 
 class AuthRateThrottle(AtomicCounterMixin, SimpleRateThrottle):

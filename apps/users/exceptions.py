@@ -31,3 +31,9 @@ class TokenAccountInactive(ApiError):
     status_code = status.HTTP_401_UNAUTHORIZED
     code = "no_active_account"
     message = "No active account found for the given token."
+
+
+class UserNotFound(ApiError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "user_not_found"
+    message = "No active user has that username."

@@ -25,6 +25,7 @@ from apps.users.exceptions import (
     TokenAccountInactive,
     UsernameTaken,
     UsernameUnprintable,
+    UserNotFound,
 )
 from apps.users.serializers import (
     LogoutInputSerializer,
@@ -33,6 +34,8 @@ from apps.users.serializers import (
     TokenPairOutputSerializer,
     TokenRefreshInputSerializer,
     TokenVerifyInputSerializer,
+    UserLookupOutputSerializer,
+    UserLookupQuerySerializer,
     UserOutputSerializer,
 )
 
@@ -85,6 +88,26 @@ me_schema = extend_schema_view(get=extend_schema(
         404: error_response("The caller's account is disabled.", drf_exceptions.NotFound),
     },
     examples=[OpenApiExample("Me", response_only=True, value=USER_EXAMPLE)],
+))
+
+lookup_schema = extend_schema_view(get=extend_schema(
+    operation_id="users_lookup",
+    tags=["users"],
+    summary="Find a user by username (to send them money)",
+    description="An exact match, whatever the case (`Bob` finds `bob`); no prefix or partial "
+                "search. Answers only the id and the username, never the e-mail address. "
+                "Rate-limited per user (`THROTTLE_LOOKUP_RATE`).",
+    parameters=[UserLookupQuerySerializer],
+    responses={
+        200: OpenApiResponse(UserLookupOutputSerializer, description="The active user with that username."),
+        400: error_response("`username` is missing, empty, too long, or the query has an unknown parameter.",
+                            required_field("username")),
+        401: ERROR_RESPONSES[401],
+        404: error_response("No active user has that username.", UserNotFound),
+        429: ERROR_RESPONSES[429],
+    },
+    examples=[OpenApiExample("Found", response_only=True, status_codes=["200"],
+                             value={"id": 2, "username": "bob"})],
 ))
 
 

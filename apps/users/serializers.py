@@ -53,6 +53,20 @@ class UserOutputSerializer(serializers.Serializer):
     email = serializers.CharField(help_text="The e-mail address, or an empty string.")
 
 
+class UserLookupQuerySerializer(InputSerializer):
+    """``?username=``: the exact name to find, whatever its case. Unknown parameters are an error."""
+
+    username = StrictCharField(max_length=150,
+                               help_text="The exact username, in any case (`Bob` finds `bob`).")
+
+
+class UserLookupOutputSerializer(serializers.Serializer):
+    """Only what a sender needs to confirm a recipient: no e-mail address."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
 class LogoutInputSerializer(InputSerializer):
     """The refresh token to revoke. Unknown fields are an error."""
 

@@ -2,6 +2,7 @@ from django.urls import path
 
 from apps.users.views import (
     LogoutView,
+    LookupView,
     MeView,
     RegisterView,
     TokenObtainView,
@@ -19,4 +20,5 @@ auth_urlpatterns = [
 
 users_urlpatterns = [
     path("me/", MeView.as_view(), name="users-me"),
+    path("lookup/", LookupView.as_view(), name="users-lookup"),
 ]

@@ -4,16 +4,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
-from apps.core.throttling import AuthRateThrottle
+from apps.core.throttling import AuthRateThrottle, LookupRateThrottle
 from apps.users.schema import (
     logout_schema,
+    lookup_schema,
     me_schema,
     register_schema,
     token_obtain_schema,
     token_refresh_schema,
     token_verify_schema,
 )
-from apps.users.selectors import user_get
+from apps.users.selectors import user_get, user_get_by_username
 from apps.users.serializers import (
     LogoutInputSerializer,
     RegisterInputSerializer,
@@ -21,6 +22,8 @@ from apps.users.serializers import (
     TokenPairOutputSerializer,
     TokenRefreshInputSerializer,
     TokenVerifyInputSerializer,
+    UserLookupOutputSerializer,
+    UserLookupQuerySerializer,
     UserOutputSerializer,
 )
 from apps.users.services import refresh_token_revoke, refresh_token_rotate, user_create
@@ -44,6 +47,19 @@ class MeView(APIView):
     def get(self, request):
         user = user_get(user_id=request.user.id)
         return Response(UserOutputSerializer(user).data)
+
+
+@lookup_schema
+class LookupView(APIView):
+    """Find a recipient by name before sending: ``{id, username}`` of an active user."""
+
+    throttle_classes = [LookupRateThrottle]
+
+    def get(self, request):
+        query = UserLookupQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        user = user_get_by_username(username=query.validated_data["username"])
+        return Response(UserLookupOutputSerializer(user).data)
 
 
 # --- JWT tokens: simplejwt's views, answering with this API's error shape ---
