@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schema migrate seed clean bench bench-tools
+.PHONY: run test lint schema migrate seed clean bench bench-tools screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found (set PYTHON=...)"; exit 1; }
@@ -41,6 +41,13 @@ schema: $(VENV)/.installed
 
 seed: migrate
 	$(PY) manage.py seed_demo
+
+## The web client's screenshots in docs/ (desktop and 375 px wide), as the README shows them:
+## headless Chromium from Debian's packages (installed when missing) on a live test server.
+screenshots: $(VENV)/.installed
+	sh scripts/apt-install.sh chromium chromium-driver
+	WEB_SCREENSHOTS_DIR="$(CURDIR)/docs" REQUIRE_BROWSER_TEST=1 \
+		$(PY) -m pytest tests/test_web_client.py -k screenshots
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -34,6 +34,16 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Cross-origin calls (a web app hosted elsewhere, a mobile dev server): only from the listed
+# origins ("https://app.example.com"), none by default, and only to the API. The API takes
+# bearer tokens, never cookies, so no credentials mode; a preflight may ask for the headers
+# a client sends (Authorization, Idempotency-Key) and a client may read the ones it needs.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key")
+CORS_EXPOSE_HEADERS = ("Retry-After", "Idempotent-Replayed", "Content-Disposition")
+CORS_PREFLIGHT_MAX_AGE = 3600
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -41,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
@@ -51,10 +62,13 @@ INSTALLED_APPS = [
     "apps.users",
     "apps.wallets",
     "apps.transactions",
+    "apps.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that can answer (WhiteNoise, CommonMiddleware): preflights are answered here.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.RequireContentLengthMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

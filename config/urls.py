@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from apps.core.views import HealthView, RedocPageView, SchemaView, SwaggerPageView
 from apps.users.urls import auth_urlpatterns, users_urlpatterns
+from apps.web.views import web_client
 
 api_urlpatterns = [
     path("auth/", include(auth_urlpatterns)),
@@ -16,6 +17,7 @@ api_urlpatterns = [
 ]
 
 urlpatterns = [
+    path("", web_client, name="web-client"),
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),
     path("healthz", HealthView.as_view(), name="healthz"),

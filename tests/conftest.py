@@ -98,3 +98,22 @@ def _relaxed_throttling(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(scope="module")
+def redis_broker():
+    """A Redis URL for real worker processes (tests/background.py)."""
+    from tests.background import redis_broker_url
+
+    return redis_broker_url()
+
+
+@pytest.fixture
+def background(redis_broker, tmp_path, settings):
+    """Real Celery worker and beat processes of one test, on the test database."""
+    from tests.background import Background
+
+    settings.MEDIA_ROOT = tmp_path / "media"  # the live server serves what the workers wrote
+    processes = Background(settings.MEDIA_ROOT, tmp_path)
+    yield processes
+    processes.stop()

@@ -5,63 +5,22 @@ installed by ``.ci/run``) drives ``/api/docs/`` on a live server. Nothing is
 downloaded: the driver and the browser are the system ones, and Swagger UI's
 assets come from this server (drf-spectacular-sidecar), not from a CDN.
 """
-import contextlib
 import json
-import os
 import re
-import shutil
-import tempfile
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
+from tests.browser import WAIT_SECONDS, chromium, needs_browser
 from tests.conftest import DEFAULT_PASSWORD, balance_of
 
-CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
-WAIT_SECONDS = 30
-
-_missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).is_file()]
-# CI sets this: there a missing browser is a failure, not a skip.
-_required = os.environ.get("REQUIRE_BROWSER_TEST") == "1"
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        bool(_missing) and not _required,
-        reason=f"no headless browser here ({', '.join(_missing)} missing): "
-               "apt-get install chromium chromium-driver (CI installs them)",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_browser]
 
 
 @pytest.fixture
-def browser(monkeypatch):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    if _missing:
-        pytest.fail(f"REQUIRE_BROWSER_TEST=1 but {', '.join(_missing)} is missing")
-    # Never let Selenium Manager look for (or download) a browser or a driver.
-    monkeypatch.setenv("SE_OFFLINE", "true")
-    profile = tempfile.mkdtemp(prefix="swagger-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--window-size=1400,2000",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(WAIT_SECONDS)
-    try:
+def browser():
+    with chromium() as driver:
         yield driver
-    finally:
-        with contextlib.suppress(Exception):
-            driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 class SwaggerPage:

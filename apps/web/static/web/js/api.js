@@ -5,10 +5,10 @@
 // Refresh tokens rotate (each works once), so one refresh at a time is shared by every caller.
 
 const REFRESH_KEY = "wallet.refresh";
-const EARLY_REFRESH_MS = 30_000; // renew an access token this long before it expires
+const EARLY_REFRESH_MS = 30_000; // renew an access token this long before it expires (at most)
 export const SESSION_ENDED = "Your session has ended. Please sign in again.";
 
-let access = null; // {token, expiresAt}
+let access = null; // {token, renewAt}
 let refreshing = null; // the refresh in flight, shared
 const sessionEndListeners = new Set();
 
@@ -35,17 +35,21 @@ export function hasSession() {
   return access !== null || sessionStorage.getItem(REFRESH_KEY) !== null;
 }
 
-function expiryOf(token) {
+// When to renew an access token: 30 s before it expires, or after three quarters of its
+// lifetime when that is shorter. The clock is the token's own (iat, exp), shifted to ours.
+function renewalTime(token) {
   try {
     const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(payload)).exp * 1000;
+    const {iat, exp} = JSON.parse(atob(payload));
+    const lifetime = (exp - iat) * 1000;
+    return Date.now() + lifetime - Math.min(EARLY_REFRESH_MS, lifetime / 4);
   } catch {
-    return 0; // unreadable: refresh before using it
+    return 0; // unreadable: renew it before using it
   }
 }
 
 function keepTokens({access: token, refresh}) {
-  access = {token, expiresAt: expiryOf(token)};
+  access = {token, renewAt: renewalTime(token)};
   sessionStorage.setItem(REFRESH_KEY, refresh);
 }
 
@@ -106,7 +110,7 @@ function refreshTokens() {
 }
 
 async function accessToken() {
-  if (access === null || access.expiresAt - Date.now() < EARLY_REFRESH_MS) await refreshTokens();
+  if (access === null || Date.now() >= access.renewAt) await refreshTokens();
   return access.token;
 }
 

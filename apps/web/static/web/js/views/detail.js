@@ -45,7 +45,7 @@ async function downloadReceipt(id, format, say) {
 
 function facts(rows) {
   return h("dl", {class: "facts"}, rows.filter(([, value]) => value !== null && value !== "")
-    .map(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]));
+    .flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]));
 }
 
 export async function renderDetail(main, account, id) {
