@@ -80,7 +80,7 @@ def test_two_people_sign_up_send_browse_download_and_receive(live_server, backgr
         page.wait_history(lambda items: len(items) == 1 and items[0].startswith("To wc-bob"),
                           "the amount and counterparty filters did not find the transfer")
 
-        driver.find_element("css selector", "#history-list li a").click()
+        page.open_history_item(0)
         page.wait_for_text(".detail", "Dinner, Friday")
         assert "Balance after\n$87.50" in page.text_of(".detail")
         page.click("Download PDF receipt")
@@ -133,6 +133,10 @@ def test_an_expired_access_token_is_renewed_unnoticed_and_a_revoked_session_ends
         assert page.alert_text() == "Your session has ended. Please sign in again."
         page.sign_in("carol", DEFAULT_PASSWORD)
         assert page.balance() == "$15.00"
+        time.sleep(3.5)  # signing out with an expired access token still revokes the session
+        page.sign_out()
+    tokens = OutstandingToken.objects.filter(user=alice)
+    assert tokens.count() == BlacklistedToken.objects.filter(token__in=tokens).count()
 
 
 def test_a_double_click_on_confirm_moves_money_once(live_server, make_user):
@@ -168,7 +172,7 @@ def test_names_and_memos_show_as_text_and_amounts_follow_the_apis_rule(live_serv
         items = page.wait_history(lambda items: len(items) == 1, "the transfer never appeared")
         assert items[0].startswith(f"From {hostile} (#{attacker.pk})")
         assert memo in items[0]
-        driver.find_element("css selector", "#history-list li a").click()
+        page.open_history_item(0)
         page.wait_for_text(".detail", hostile)
         assert driver.find_elements("css selector", "main img, main script, main b") == []
         assert driver.execute_script("return window.pwned === undefined && document.images.length === 0")
@@ -228,3 +232,62 @@ def test_a_payment_whose_answer_was_lost_is_retried_with_the_same_key_and_moves_
     assert len(keys) == 2 and keys[0] == keys[1] and keys[0]
     assert Transaction.objects.filter(sender=sender).count() == 1
     assert balance_of(sender) == Decimal("40.00") and balance_of(receiver) == Decimal("10.00")
+
+
+def test_by_keyboard_alone_with_each_refusal_as_a_sentence(live_server, make_user):
+    from selenium.webdriver.common.keys import Keys
+
+    judy = make_user(username="judy", balance="20.00")
+    make_user(username="karl")
+    with chromium(width=1280, height=1200) as driver:
+        page = WebClient(driver, live_server.url)
+        page.open()
+        page.field("Username").send_keys("judy", Keys.TAB, DEFAULT_PASSWORD, Keys.ENTER)
+        assert page.balance() == "$20.00"
+
+        page.type("Recipient", "nobody")
+        page.type("Amount", "1.00")
+        page.field("Amount").send_keys(Keys.ENTER)
+        page.wait_for_text("[role=alert]", "No one has that username. Check the spelling.")
+        page.type("Recipient", "karl")
+        page.type("Amount", "1.234")
+        page.field("Amount").send_keys(Keys.ENTER)
+        page.wait_for_text("[role=alert]", "Use at most 2 decimal places.")
+        page.type("Amount", "50.00")
+        page.field("Amount").send_keys(Keys.ENTER)
+        page.text_of("#confirm-question")
+        driver.switch_to.active_element.send_keys(Keys.ENTER)  # Confirm has the focus
+        page.wait_for_text("[role=alert]", "Your balance is too low for this amount.")
+    assert Transaction.objects.filter(kind="transfer").count() == 0
+    assert balance_of(judy) == Decimal("20.00")
+
+
+def test_load_more_pages_through_the_history_and_a_pending_receipt_is_waited_for(
+        live_server, make_user, tmp_path):
+    from apps.transactions.tasks import receipts_relay
+
+    lena = make_user(username="lena")
+    for cents in range(1, 24):  # 23 deposits: a page of 20, then 3 more
+        deposit_create(user_id=lena.pk, amount=Decimal(cents))
+    with chromium(width=1280, height=1600, downloads=tmp_path) as driver:
+        page = WebClient(driver, live_server.url)
+        page.open()
+        page.sign_in("lena", DEFAULT_PASSWORD)
+        first = page.wait_history(lambda items: len(items) == 20, "the first page did not load")
+        assert first[0].startswith("Deposit\n+$23.00")
+        page.click("Load more")
+        items = page.wait_history(lambda items: len(items) == 23, "Load more did not add the rest")
+        assert items[-1].startswith("Deposit\n+$1.00")
+        assert not [b for b in driver.find_elements("xpath", "//button[normalize-space()='Load more']")
+                    if b.is_displayed()]
+
+        page.open_history_item(0)
+        page.click("Download text receipt")
+        page.wait_for_text("#receipt-status", "Your receipt is being prepared")
+        assert page.driver.find_elements("css selector", "[role=alert]:not([hidden])") == []
+        receipts_relay()  # the worker catches up
+        page.wait_for_text("#receipt-status", "Text receipt downloaded.")
+        _, text = page.downloaded(tmp_path, ".txt")
+        receipt = Receipt.objects.get(transaction__amount=Decimal("23.00"))
+        with default_storage.open(receipt.txt_path, "rb") as stored:
+            assert text == stored.read()

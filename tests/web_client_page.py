@@ -110,6 +110,17 @@ class WebClient:
         self.click("Send")
         return self.text_of("#confirm-question")
 
+    def open_history_item(self, index: int = 0) -> None:
+        """Open the history item at ``index`` (newest first), once the list is stable."""
+        def click(driver):
+            items = driver.find_elements("css selector", "#history-list li a")
+            if len(items) <= index:
+                return False
+            items[index].click()
+            return True
+        self.wait.until(click)
+        self.text_of(".detail")
+
     def balance(self) -> str:
         return self.text_of("#balance")
 
@@ -136,7 +147,9 @@ class WebClient:
         return urls
 
     def console_errors(self) -> list[str]:
-        return [e["message"] for e in self.driver.get_log("browser") if e["level"] == "SEVERE"]
+        """Script errors (an answer's 4xx status, such as a pending receipt's 409, is not one)."""
+        return [e["message"] for e in self.driver.get_log("browser")
+                if e["level"] == "SEVERE" and "Failed to load resource" not in e["message"]]
 
     @staticmethod
     def downloaded(folder: Path, suffix: str) -> tuple[str, bytes]:

@@ -147,10 +147,14 @@ export async function createAccount(username, password, email) {
 }
 
 // Revokes the refresh token on the server; the tokens are forgotten here whatever it answers.
+// An expired access token is renewed first, so the refresh token revoked is the current one
+// (renewal rotates it).
 export async function signOut() {
-  const refresh = sessionStorage.getItem(REFRESH_KEY);
   try {
-    if (refresh) await call("POST", "/api/auth/logout/", {body: {refresh}});
+    if (sessionStorage.getItem(REFRESH_KEY)) {
+      await accessToken();
+      await call("POST", "/api/auth/logout/", {body: {refresh: sessionStorage.getItem(REFRESH_KEY)}});
+    }
   } finally {
     forgetTokens();
   }

@@ -6,7 +6,7 @@ import {formatMoney} from "../money.js";
 import {itemTitle, signedAmount} from "./history.js";
 
 const RECEIPT_WAIT_SECONDS = 120; // a receipt is usually ready within a second of the transfer
-const FORMATS = {pdf: "PDF receipt", txt: "Text receipt"};
+const FORMATS = {pdf: "PDF receipt", txt: "text receipt"};
 
 const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
@@ -33,7 +33,7 @@ async function downloadReceipt(id, format, say) {
       const response = await authorized("GET", `/api/transactions/${id}/receipt/?format=${format}`,
         {headers: {Accept: "*/*"}});
       saveFile(await response.blob(), filenameOf(response, `receipt-${id}.${format}`));
-      say(`${FORMATS[format]} downloaded.`);
+      say(format === "pdf" ? "PDF receipt downloaded." : "Text receipt downloaded.");
       return;
     } catch (error) {
       if (error.code !== "receipt_pending" || Date.now() > deadline) throw error;
