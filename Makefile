@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schema migrate seed clean bench bench-tools screenshots
+.PHONY: run test lint schema migrate seed clean bench bench-tools fleet screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found (set PYTHON=...)"; exit 1; }
@@ -84,3 +84,15 @@ bench-tools:
 bench: $(VENV)/.bench-installed bench-tools
 	$(PY) -m bench.run $(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE)) \
 		$(if $(BENCH_NEW),--new $(BENCH_NEW)) $(BENCH_ARGS)
+
+## The fleet test (about 80 seconds): PgBouncer in transaction pooling mode (Debian's
+## package, installed when missing), 3 gunicorn web processes, 2 Celery workers, 2 beats (a
+## deployment runs one; the second shows a stray one is harmless) and a Redis of its own, all on
+## 127.0.0.1 with a fresh database; 60 s of bank transfers while a web process and a worker are
+## SIGKILLed and restarted; then the checks and a report (exit 1 on a failure).
+## FLEET_ARGS="--seconds 120 --threads 32" changes the run; `python -m fleet.run --help` lists all.
+## The PostgreSQL server: FLEET_POSTGRES_URL, else DATABASE_URL, else postgres@127.0.0.1:5432.
+FLEET_ARGS ?=
+
+fleet: $(VENV)/.installed
+	$(PY) -m fleet.run $(FLEET_ARGS)

@@ -72,6 +72,13 @@ class Processes:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=5)
 
+    def kill(self, name: str) -> None:
+        """SIGKILL ``name`` and everything in its session at once (no shutdown of any kind)."""
+        proc = self.running.pop(name)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
     def stop_all(self) -> None:
         for name in list(self.running):
             self.stop(name, grace=10)

@@ -107,6 +107,16 @@ if env.str("DATABASE_URL", default=""):
     # No SELECT 1 before every request: a connection the server dropped fails its
     # request with 503 database_unavailable (retryable), and Django replaces it.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
+    # DATABASE_POOLER=transaction: DATABASE_URL is a pooler (PgBouncer, pool_mode = transaction)
+    # that may hand each transaction to another server connection, so nothing may outlive a
+    # transaction on the server. Django's .iterator() would declare a WITH HOLD cursor and
+    # fetch from it later; with this it reads client-side. The service's own long reads are
+    # keyset batches, and it holds no SET, advisory lock or prepared statement across
+    # transactions (README, "Behind PgBouncer").
+    DATABASE_POOLER = env.str("DATABASE_POOLER", default="").strip().lower()
+    if DATABASE_POOLER not in ("", "session", "transaction"):
+        raise ImproperlyConfigured("DATABASE_POOLER must be empty, 'session' or 'transaction'.")
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLER == "transaction"
 else:
     DATABASES = {
         "default": {

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from apps.core.views import HealthView, RedocPageView, SchemaView, SwaggerPageView
+from apps.core.views import LivenessView, ReadinessView, RedocPageView, SchemaView, SwaggerPageView
 from apps.users.urls import auth_urlpatterns, users_urlpatterns
 from apps.web.views import web_client
 
@@ -20,7 +20,8 @@ urlpatterns = [
     path("", web_client, name="web-client"),
     path("admin/", admin.site.urls),
     path("api/", include(api_urlpatterns)),
-    path("healthz", HealthView.as_view(), name="healthz"),
+    path("healthz", LivenessView.as_view(), name="healthz"),
+    path("readyz", ReadinessView.as_view(), name="readyz"),
 ]
 
 # Unmatched URLs and crashes answer in the API's JSON error shape (HTML for the admin).

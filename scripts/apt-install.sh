@@ -4,7 +4,9 @@
 set -eu
 missing=""
 for package in "$@"; do
-    dpkg -s "$package" >/dev/null 2>&1 || missing="$missing $package"
+    # "install ok installed": a package removed but not purged is still listed by dpkg -s.
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing="$missing $package"
 done
 [ -z "$missing" ] && exit 0
 sudo=""

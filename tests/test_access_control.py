@@ -17,7 +17,7 @@ PUBLIC = {
     ("POST", "/api/auth/register/"), ("POST", "/api/auth/token/"),
     ("POST", "/api/auth/token/refresh/"), ("POST", "/api/auth/token/verify/"),
     ("GET", "/api/schema/"), ("GET", "/api/docs/"), ("GET", "/api/redoc/"), ("GET", "/healthz"),
-    ("GET", "/"),
+    ("GET", "/readyz"), ("GET", "/"),
 }
 PROTECTED = [
     ("GET", "/api/users/me/"), ("GET", "/api/users/lookup/?username=bob"),
@@ -47,7 +47,7 @@ def test_every_route_is_listed_here():
     routes = {r for r in walk(get_resolver().url_patterns) if not r.startswith("admin/")}
     known = {"api/auth/register/", "api/auth/token/", "api/auth/token/refresh/", "api/auth/token/verify/",
              "api/auth/logout/", "api/users/me/", "api/users/lookup/",
-             "api/schema/", "api/docs/", "api/redoc/", "healthz", "",
+             "api/schema/", "api/docs/", "api/redoc/", "healthz", "readyz", "",
              "api/^wallet/me/$", "api/^wallet/transfer/$", "api/^wallet/deposit/$",
              "api/^transactions/$", "api/^transactions/(?P<id>[0-9]{1,18})/$",
              "api/^transactions/(?P<id>[0-9]{1,18})/receipt/$", "api/^transactions/statement/$",

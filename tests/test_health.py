@@ -1,4 +1,5 @@
-"""GET /healthz: public, 200 when the database and the broker answer, else 503 naming the part."""
+"""GET /healthz (liveness, no I/O) and GET /readyz (readiness: 200 when the database and the
+broker answer, else 503 naming the part). Both public."""
 import socket
 from unittest import mock
 
@@ -6,7 +7,8 @@ import pytest
 from django.db import OperationalError
 
 pytestmark = pytest.mark.django_db
-URL = "/healthz"
+URL = "/readyz"
+LIVENESS = "/healthz"
 
 
 def unused_port() -> int:
@@ -68,3 +70,20 @@ def test_database_down_is_503(api, settings):
 def test_health_needs_no_token_and_ignores_a_bad_one(api):
     api.credentials(HTTP_AUTHORIZATION="Bearer garbage")
     assert api.get(URL).status_code == 200
+
+
+def test_liveness_answers_without_touching_the_database_or_the_broker(api, settings,
+                                                                       django_assert_num_queries):
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{unused_port()}/4"  # down, and never asked
+    no_io = AssertionError("liveness must not check a dependency")
+    with mock.patch("apps.core.health.database_status", side_effect=no_io), \
+            mock.patch("apps.core.health.broker_status", side_effect=no_io), \
+            django_assert_num_queries(0):
+        response = api.get(LIVENESS)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_liveness_needs_no_token_and_ignores_a_bad_one(api):
+    api.credentials(HTTP_AUTHORIZATION="Bearer garbage")
+    assert api.get(LIVENESS).status_code == 200

@@ -75,3 +75,19 @@ def test_embedded_sqlite_serializes_writers():
     else:
         assert db["ENGINE"].endswith("postgresql")
         assert db["CONN_MAX_AGE"] > 0
+
+
+def test_a_transaction_pooler_turns_server_side_cursors_off():
+    code = "print(settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])"
+    url = "postgres://postgres@127.0.0.1:6432/wallet"  # settings only: nothing connects
+    for pooler, expected in (("transaction", "True"), ("session", "False"), ("", "False")):
+        result = _load_settings(f"from django.conf import settings; {code}", SECRET_KEY="", DEBUG="true",
+                                DATABASE_URL=url, DATABASE_POOLER=pooler)
+        assert result.stdout.strip() == expected, (pooler, result.stderr)
+
+
+def test_start_up_fails_clearly_on_an_unknown_pooler_mode():
+    result = _load_settings(SECRET_KEY="", DEBUG="true", DATABASE_URL="postgres://postgres@127.0.0.1/wallet",
+                            DATABASE_POOLER="statement")
+    assert result.returncode != 0
+    assert "DATABASE_POOLER must be empty, 'session' or 'transaction'" in result.stderr

@@ -1,4 +1,11 @@
-"""Liveness of the parts the service depends on: the database and the task broker."""
+"""Health answers for a load balancer or an orchestrator.
+
+Liveness (``GET /healthz``) says the process answers HTTP: no I/O, so a slow
+database or broker never gets a healthy process restarted. Readiness
+(``GET /readyz``) says the process can do its work: the database answers
+through whatever sits in front of it (PgBouncer when ``DATABASE_POOLER`` is
+set) and the task broker accepts connections.
+"""
 import logging
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -56,7 +63,13 @@ def broker_status() -> str:
     return OK
 
 
-def health_report() -> dict:
+def liveness_report() -> dict:
+    """The process is up and serving requests; touches neither the database nor the broker."""
+    return {"status": OK}
+
+
+def readiness_report() -> dict:
+    """Each dependency's state; ``status`` is ``unavailable`` when any of them is down."""
     report = {"database": database_status(), "broker": broker_status()}
     report["status"] = "ok" if DOWN not in report.values() else "unavailable"
     return report

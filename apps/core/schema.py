@@ -1,4 +1,4 @@
-"""OpenAPI pieces shared by every endpoint: the error body and its responses; the health check.
+"""OpenAPI pieces shared by every endpoint: the error body and its responses; the health checks.
 
 A documented error is named by what raises it: an ``ApiError`` subclass, a DRF
 (or simplejwt) ``APIException`` subclass, an instance of either when the
@@ -71,8 +71,8 @@ class ApiAutoSchema(AutoSchema):
       and a field's ``schema_constraints`` (rules its validators do not show).
     - Responses declared with ``ApiResponse`` carry their headers.
     - Every operation documents 503 ``database_unavailable``: the exception handler turns
-      any lost or refused database connection into it, whatever the endpoint (the health
-      check declares a 503 of its own).
+      any lost or refused database connection into it, whatever the endpoint (readiness
+      declares a 503 of its own; liveness, with ``uses_database = False``, has none).
     """
 
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
@@ -99,7 +99,7 @@ class ApiAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        if "503" not in responses:
+        if "503" not in responses and getattr(self.view, "uses_database", True):
             responses["503"] = self._get_response_for_code(ERROR_RESPONSES[503], "503", direction=direction)
         return responses
 
@@ -258,10 +258,31 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 )
 
 
-# --- The health check ---------------------------------------------------------------
+# --- The health checks ----------------------------------------------------------------
 
-HealthSerializer = inline_serializer(
-    name="Health",
+LivenessSerializer = inline_serializer(
+    name="Liveness", fields={"status": serializers.ChoiceField(choices=["ok"])},
+)
+
+
+def _probe_schema(*, operation_id: str, summary: str, responses: dict):
+    return extend_schema_view(get=extend_schema(operation_id=operation_id, tags=["health"], summary=summary,
+                                                responses=responses))
+
+
+liveness_schema = _probe_schema(
+    operation_id="healthz",
+    summary="Liveness (no authentication)",
+    responses={
+        200: OpenApiResponse(LivenessSerializer, description="The process serves HTTP. Nothing else "
+                             "is checked: no database or broker round trip.", examples=[
+            OpenApiExample("Alive", value={"status": "ok"}),
+        ]),
+    },
+)
+
+ReadinessSerializer = inline_serializer(
+    name="Readiness",
     fields={
         "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
         "database": serializers.ChoiceField(choices=["ok", "down"]),
@@ -269,17 +290,17 @@ HealthSerializer = inline_serializer(
     },
 )
 
-health_schema = extend_schema_view(get=extend_schema(
-    operation_id="healthz",
-    tags=["health"],
-    summary="Health check (no authentication)",
+readiness_schema = _probe_schema(
+    operation_id="readyz",
+    summary="Readiness (no authentication)",
     responses={
-        200: OpenApiResponse(HealthSerializer, description="Everything is reachable.", examples=[
-            OpenApiExample("Healthy", value={"status": "ok", "database": "ok", "broker": "ok"}),
+        200: OpenApiResponse(ReadinessSerializer, description="The database (through the pooler, "
+                             "when there is one) and the broker are reachable.", examples=[
+            OpenApiExample("Ready", value={"status": "ok", "database": "ok", "broker": "ok"}),
         ]),
-        503: OpenApiResponse(HealthSerializer, description="A dependency is down.", examples=[
+        503: OpenApiResponse(ReadinessSerializer, description="A dependency is down.", examples=[
             OpenApiExample("Broker down", value={"status": "unavailable", "database": "ok",
                                                  "broker": "down"}),
         ]),
     },
-))
+)

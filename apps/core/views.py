@@ -7,20 +7,34 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.exception_handler import is_api_request, json_error
-from apps.core.health import health_report
-from apps.core.schema import health_schema
+from apps.core.health import liveness_report, readiness_report
+from apps.core.schema import liveness_schema, readiness_schema
 
 
-@health_schema
-class HealthView(APIView):
-    """Public: 200 when the database and the broker answer, 503 naming the part that does not."""
+class PublicProbe(APIView):
+    """A probe for load balancers and orchestrators: no authentication, no rate limit."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []
 
+
+@liveness_schema
+class LivenessView(PublicProbe):
+    """Public: 200 while the process serves HTTP; no database or broker round trip."""
+
+    uses_database = False  # the schema documents no 503 database_unavailable
+
     def get(self, request):
-        report = health_report()
+        return Response(liveness_report())
+
+
+@readiness_schema
+class ReadinessView(PublicProbe):
+    """Public: 200 when the database (through the pooler) and the broker answer, else 503."""
+
+    def get(self, request):
+        report = readiness_report()
         code = status.HTTP_200_OK if report["status"] == "ok" else status.HTTP_503_SERVICE_UNAVAILABLE
         return Response(report, status=code)
 

@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
+from apps.core.batches import keyset_rows
 from apps.transactions.exceptions import ReceiptLost, ReceiptPending
 from apps.transactions.models import LedgerEntry, Receipt
 from apps.transactions.receipts import receipt_number
@@ -55,15 +56,8 @@ def transaction_export(*, entries: QuerySet[LedgerEntry], batch_size: int = EXPO
     entries streams in the memory of one batch. Entries written after the
     export started are newer than its first row and are not in it.
     """
-    ordered = entries.order_by("-transaction_id").values_list(*EXPORT_COLUMNS)
-    before = None
-    while True:
-        page = ordered if before is None else ordered.filter(transaction_id__lt=before)
-        batch = list(page[:batch_size])
-        yield from batch
-        if len(batch) < batch_size:
-            return
-        before = batch[-1][0]
+    return keyset_rows(entries.values_list(*EXPORT_COLUMNS), key="transaction_id", batch_size=batch_size,
+                       descending=True)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import NamedTuple
 from django.db import connection
 from django.shortcuts import get_object_or_404
 
+from apps.core.batches import keyset_rows
 from apps.core.money import CENT
 from apps.wallets.models import Wallet
 
@@ -15,8 +16,8 @@ def wallet_get(*, user_id: int) -> Wallet:
 
 
 def wallet_balances() -> Iterator[tuple[int, int, Decimal]]:
-    """``(wallet_id, user_id, balance)`` of every wallet, streamed in wallet id order."""
-    return Wallet.objects.order_by("pk").values_list("pk", "user_id", "balance").iterator(chunk_size=10_000)
+    """``(wallet_id, user_id, balance)`` of every wallet in wallet id order, 10,000 at a time."""
+    return keyset_rows(Wallet.objects.values_list("pk", "user_id", "balance"), key="pk", batch_size=10_000)
 
 
 def _lock_queryset(user_ids: list[int]):

@@ -1,6 +1,7 @@
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.core.batches import keyset_rows
 from apps.transactions.models import Receipt
 from apps.transactions.services import receipts_rerender
 
@@ -23,8 +24,8 @@ class Command(BaseCommand):
         if failed:
             ids.update(Receipt.objects.filter(status=Receipt.Status.FAILED).values_list("pk", flat=True))
         if missing_files:
-            ready = (Receipt.objects.filter(status=Receipt.Status.READY)
-                     .values_list("pk", "pdf_path", "txt_path").iterator(chunk_size=2000))
+            ready = keyset_rows(Receipt.objects.filter(status=Receipt.Status.READY)
+                                .values_list("pk", "pdf_path", "txt_path"), key="pk", batch_size=2000)
             ids.update(pk for pk, pdf, txt in ready
                        if not (default_storage.exists(pdf) and default_storage.exists(txt)))
         changed = receipts_rerender(transaction_ids=sorted(ids), reason="Re-render requested by an operator.")
