@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -79,6 +80,18 @@ def test_two_people_sign_up_send_browse_download_and_receive(live_server, backgr
         page.click("Apply filters")
         page.wait_history(lambda items: len(items) == 1 and items[0].startswith("To wc-bob"),
                           "the amount and counterparty filters did not find the transfer")
+        page.click("Clear filters")
+        page.wait_history(lambda items: len(items) == 2, "clearing the filters did not bring both back")
+        tomorrow = timezone.localdate() + timedelta(days=1)  # the browser's time zone is the machine's
+        page.field("From date").send_keys(tomorrow.strftime("%m%d%Y"))
+        page.click("Apply filters")
+        page.wait_for_text("#history-title ~ p[role=status]", "No transactions match these filters.")
+        page.click("Clear filters")
+        page.choose("Kind", "Transfers")
+        page.field("To date").send_keys(timezone.localdate().strftime("%m%d%Y"))
+        page.click("Apply filters")
+        page.wait_history(lambda items: len(items) == 1 and items[0].startswith("To wc-bob"),
+                          "the kind and date filters did not find the transfer")
 
         page.open_history_item(0)
         page.wait_for_text(".detail", "Dinner, Friday")
