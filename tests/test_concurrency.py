@@ -4,6 +4,7 @@ Each request is served by ``live_server`` in its own thread with its own
 database connection, so these run the real locking path on PostgreSQL and
 the IMMEDIATE-transaction path on SQLite.
 """
+import io
 import random
 import threading
 from collections import Counter
@@ -149,3 +150,40 @@ def test_racing_registrations_differing_only_in_case_create_one_user(live_server
     assert all(body["code"] == "username_taken" for status, body in results if status == 400)
     assert User.objects.filter(username__iexact="carol").count() == 1
     assert Wallet.objects.filter(user__username__iexact="carol").count() == 1
+
+
+def test_verify_ledger_reads_one_snapshot_while_transfers_commit(make_user):
+    """Run on a live system, the verification never reports a transfer caught between two reads."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from apps.wallets.services import transfer_create
+
+    users = [make_user(balance="1000.00") for _ in range(6)]
+    stop = threading.Event()
+
+    def transfers(seed: int) -> int:
+        rng, done = random.Random(seed), 0
+        try:
+            while not stop.is_set():
+                sender, receiver = rng.sample(users, 2)
+                transfer_create(sender_id=sender.pk, receiver_id=receiver.pk, amount=Decimal("0.01"))
+                done += 1
+        finally:
+            connection.close()
+        return done
+
+    failures = []
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        running = [pool.submit(transfers, seed) for seed in range(3)]
+        try:
+            for _ in range(15):
+                try:
+                    call_command("verify_ledger", stdout=io.StringIO(), stderr=io.StringIO())
+                except Exception as exc:  # a false discrepancy
+                    failures.append(str(exc))
+        finally:
+            stop.set()
+        moved = sum(future.result() for future in running)
+    assert moved > 0
+    assert failures == []
