@@ -25,7 +25,7 @@ from tests.background import REDIS_URL
 from tests.browser import chromium, full_page_screenshot, needs_browser
 from tests.conftest import DEFAULT_PASSWORD, balance_of
 from tests.http_proxy import AnswerLosingProxy
-from tests.web_client_page import WebClient
+from tests.web_client_page import WebClient, signed_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_browser]
 PASSWORD = "a-fine-password-42"
@@ -121,20 +121,18 @@ def test_an_expired_access_token_is_renewed_unnoticed_and_a_revoked_session_ends
     monkeypatch.setattr(AccessToken, "lifetime", timedelta(seconds=3))
     alice = make_user(username="carol", balance="20.00")
     bob = make_user(username="dave")
-    with chromium(width=1280, height=1200) as driver:
-        page = WebClient(driver, live_server.url)
-        page.open()
-        page.sign_in("carol", DEFAULT_PASSWORD)
+    with signed_in(live_server.url, "carol", DEFAULT_PASSWORD, width=1280, height=1200) as page:
+        driver = page.driver
         driver.refresh()  # the session survives a reload of the tab
         assert page.balance() == "$20.00"
-        signed_in = OutstandingToken.objects.filter(user=alice).count()
+        tokens_at_sign_in = OutstandingToken.objects.filter(user=alice).count()
 
         time.sleep(3.5)  # the access token in memory has expired
         page.fill_payment("dave", "5.00")
         page.click("Confirm")
         page.wait_for_text("#balance", "$15.00")
         assert balance_of(bob) == Decimal("5.00")
-        assert OutstandingToken.objects.filter(user=alice).count() > signed_in  # renewed on the way
+        assert OutstandingToken.objects.filter(user=alice).count() > tokens_at_sign_in  # renewed on the way
         assert page.button("Sign out")
 
         for token in OutstandingToken.objects.filter(user=alice):  # revoked elsewhere
@@ -157,10 +155,8 @@ def test_a_double_click_on_confirm_moves_money_once(live_server, make_user):
 
     sender = make_user(username="erin", balance="50.00")
     receiver = make_user(username="frank")
-    with chromium(width=1280, height=1200) as driver:
-        page = WebClient(driver, live_server.url)
-        page.open()
-        page.sign_in("erin", DEFAULT_PASSWORD)
+    with signed_in(live_server.url, "erin", DEFAULT_PASSWORD, width=1280, height=1200) as page:
+        driver = page.driver
         page.fill_payment("frank", "10.00")
         ActionChains(driver).double_click(page.button("Confirm")).perform()
         page.wait_for_text("#balance", "$40.00")
@@ -178,10 +174,8 @@ def test_names_and_memos_show_as_text_and_amounts_follow_the_apis_rule(live_serv
     target = make_user(username="grace")
     memo = "<script>window.pwned = 1</script><b>bold</b>"
     transfer_create(sender_id=attacker.pk, receiver_id=target.pk, amount=Decimal("1.00"), description=memo)
-    with chromium(width=1280, height=1200) as driver:
-        page = WebClient(driver, live_server.url)
-        page.open()
-        page.sign_in("grace", DEFAULT_PASSWORD)
+    with signed_in(live_server.url, "grace", DEFAULT_PASSWORD, width=1280, height=1200) as page:
+        driver = page.driver
         items = page.wait_history(lambda items: len(items) == 1, "the transfer never appeared")
         assert items[0].startswith(f"From {hostile} (#{attacker.pk})")
         assert memo in items[0]
@@ -210,10 +204,8 @@ def test_screenshots_at_desktop_and_phone_width(live_server, make_user, name, wi
                                            (alice, bob, "42.10", "Dinner, Friday")):
         transfer_create(sender_id=sender.pk, receiver_id=receiver.pk, amount=Decimal(amount),
                         description=memo)
-    with chromium(width=width, height=height) as driver:
-        page = WebClient(driver, live_server.url)
-        page.open()
-        page.sign_in("alice", DEFAULT_PASSWORD)
+    with signed_in(live_server.url, "alice", DEFAULT_PASSWORD, width=width, height=height) as page:
+        driver = page.driver
         page.wait_history(lambda items: len(items) == 3, "the history did not load")
         page.fill_payment("bob", "12.50", memo="Taxi")
         # Nothing wider than the window: no sideways scrolling, even at 375 px.
@@ -229,10 +221,7 @@ def test_a_payment_whose_answer_was_lost_is_retried_with_the_same_key_and_moves_
     receiver = make_user(username="ivan")
     proxy = AnswerLosingProxy(live_server.url, lose=("POST", "/api/wallet/transfer/"))
     try:
-        with chromium(width=1280, height=1200) as driver:
-            page = WebClient(driver, proxy.url)
-            page.open()
-            page.sign_in("heidi", DEFAULT_PASSWORD)
+        with signed_in(proxy.url, "heidi", DEFAULT_PASSWORD, width=1280, height=1200) as page:
             page.fill_payment("ivan", "10.00")
             page.click("Confirm")
             assert "press Confirm to try again" in page.alert_text()
@@ -282,10 +271,9 @@ def test_load_more_pages_through_the_history_and_a_pending_receipt_is_waited_for
     lena = make_user(username="lena")
     for cents in range(1, 24):  # 23 deposits: a page of 20, then 3 more
         deposit_create(user_id=lena.pk, amount=Decimal(cents))
-    with chromium(width=1280, height=1600, downloads=tmp_path) as driver:
-        page = WebClient(driver, live_server.url)
-        page.open()
-        page.sign_in("lena", DEFAULT_PASSWORD)
+    with signed_in(live_server.url, "lena", DEFAULT_PASSWORD, width=1280, height=1600,
+                   downloads=tmp_path) as page:
+        driver = page.driver
         first = page.wait_history(lambda items: len(items) == 20, "the first page did not load")
         assert first[0].startswith("Deposit\n+$23.00")
         page.click("Load more")

@@ -1,9 +1,10 @@
 """The web client at ``/`` as a person uses it: fields and buttons found by their visible names."""
+import contextlib
 import json
 import time
 from pathlib import Path
 
-from tests.browser import WAIT_SECONDS
+from tests.browser import WAIT_SECONDS, chromium
 
 
 class WebClient:
@@ -161,3 +162,13 @@ class WebClient:
             time.sleep(0.1)
         assert len(done) == 1, done
         return done[0].name, done[0].read_bytes()
+
+
+@contextlib.contextmanager
+def signed_in(base_url: str, username: str, password: str, **browser):
+    """A headless Chromium (``browser``: width, height, downloads) on the client, signed in."""
+    with chromium(**browser) as driver:
+        page = WebClient(driver, base_url)
+        page.open()
+        page.sign_in(username, password)
+        yield page
