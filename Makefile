@@ -63,23 +63,10 @@ $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 	$(PY) -m pip install --quiet -r requirements-bench.txt
 	touch $@
 
-# wrk drives the HTTP load: Debian's package, installed when missing (package lists refreshed
-# only if the first attempt fails). pgbench (PostgreSQL's client package) drives the ceiling.
+# wrk drives the HTTP load: Debian's package, installed when missing (scripts/apt-install.sh;
+# a wrk 4.x binary already on PATH will do). pgbench (PostgreSQL's client package) drives the ceiling.
 bench-tools:
-	@command -v wrk >/dev/null 2>&1 || { \
-		sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
-		echo "make bench: wrk not found, installing Debian's wrk package (apt-get install -y wrk)"; \
-		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq wrk >/dev/null 2>&1 || { \
-			echo "make bench: install failed, refreshing the package lists (apt-get update) and retrying"; \
-			DEBIAN_FRONTEND=noninteractive $$sudo apt-get update -qq >/dev/null && \
-			DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq wrk >/dev/null; \
-		} || { \
-			echo "make bench: could not install wrk; install Debian's wrk package (apt-get install wrk)" \
-				"or put a wrk 4.x binary on PATH, then run make bench again." >&2; \
-			exit 1; \
-		}; \
-		command -v wrk >/dev/null 2>&1 || { echo "make bench: wrk still not on PATH" >&2; exit 1; }; \
-	}
+	@command -v wrk >/dev/null 2>&1 || sh scripts/apt-install.sh wrk
 
 bench: $(VENV)/.bench-installed bench-tools
 	$(PY) -m bench.run $(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE)) \

@@ -4,22 +4,22 @@ import json
 import time
 from pathlib import Path
 
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
 from tests.browser import WAIT_SECONDS, chromium
 
 
 class WebClient:
     def __init__(self, driver, base_url: str):
-        from selenium.common.exceptions import StaleElementReferenceException
-        from selenium.webdriver.support.ui import WebDriverWait
-
         self.driver, self.base_url = driver, base_url
         # The page re-renders lists and panels: an element read while being replaced is read again.
         self.wait = WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=(StaleElementReferenceException,))
 
     # --- finding things by what a person reads
     def field(self, label: str):
-        from selenium.webdriver.common.by import By
-
         def find(driver):
             for tag in driver.find_elements(By.XPATH, f"//label[normalize-space()='{label}']"):
                 target = driver.find_element(By.ID, tag.get_attribute("for"))
@@ -29,21 +29,15 @@ class WebClient:
         return self.wait.until(find)
 
     def button(self, text: str):
-        from selenium.webdriver.common.by import By
-
         return self.wait.until(lambda d: next(
             (b for b in d.find_elements(By.XPATH, f"//button[normalize-space()='{text}']")
              if b.is_displayed() and b.is_enabled()), False))
 
     def text_of(self, css: str) -> str:
-        from selenium.webdriver.common.by import By
-
         return self.wait.until(lambda d: next(
             (e.text for e in d.find_elements(By.CSS_SELECTOR, css) if e.is_displayed() and e.text), False))
 
     def wait_for_text(self, css: str, expected: str) -> str:
-        from selenium.webdriver.common.by import By
-
         def seen(driver):
             texts = [e.text for e in driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()]
             return next((t for t in texts if expected in t), False)
@@ -53,14 +47,12 @@ class WebClient:
             raise AssertionError(f"{expected!r} never shown in {css}; page: {self.main_text()!r}") from exc
 
     def main_text(self) -> str:
-        return self.driver.find_element("css selector", "body").text
+        return self.driver.find_element(By.TAG_NAME, "body").text
 
     def alert_text(self) -> str:
         return self.text_of("[role=alert]")
 
     def history_items(self) -> list[str]:
-        from selenium.webdriver.common.by import By
-
         return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, "#history-list li")]
 
     def wait_history(self, predicate, message: str) -> list[str]:
@@ -71,8 +63,6 @@ class WebClient:
 
     # --- what a person does
     def type(self, label: str, text: str) -> None:
-        from selenium.webdriver.common.keys import Keys
-
         field = self.field(label)
         field.send_keys(Keys.CONTROL, "a")
         field.send_keys(Keys.DELETE)
@@ -126,15 +116,11 @@ class WebClient:
         return self.text_of("#balance")
 
     def open_filters(self) -> None:
-        from selenium.webdriver.common.by import By
-
         details = self.driver.find_element(By.CSS_SELECTOR, "details.filters")
         if details.get_attribute("open") is None:
             details.find_element(By.TAG_NAME, "summary").click()
 
     def choose(self, label: str, visible_text: str) -> None:
-        from selenium.webdriver.support.ui import Select
-
         Select(self.field(label)).select_by_visible_text(visible_text)
 
     # --- what the browser did

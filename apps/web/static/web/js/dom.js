@@ -34,7 +34,7 @@ let fieldCount = 0;
 export function field(label, {hint = null, ...inputProps} = {}) {
   const id = inputProps.id || `field-${++fieldCount}`;
   const hintId = hint ? `${id}-hint` : null;
-  const input = h(inputProps.tag || "input", {...inputProps, tag: null, id, "aria-describedby": hintId});
+  const input = h("input", {...inputProps, id, "aria-describedby": hintId});
   const wrapper = h("div", {class: "field"}, h("label", {for: id}, label), input,
     hint ? h("small", {id: hintId, class: "hint"}, hint) : null);
   return {wrapper, input};

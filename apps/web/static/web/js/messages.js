@@ -1,5 +1,6 @@
 // Each API error code as a sentence a person understands. The API's own message is used
 // where it already speaks to the person (amount rules, password rules).
+import {SESSION_ENDED} from "./api.js";
 
 const firstDetail = (error) => {
   const details = error.details && typeof error.details === "object" ? Object.values(error.details) : [];
@@ -12,7 +13,7 @@ const SENTENCES = {
   database_unavailable: "The service is briefly unavailable. Try again in a moment.",
   throttled: (e) => `Too many attempts. Try again in ${e.retryAfter || "a few"} seconds.`,
   no_active_account: "Wrong username or password.",
-  token_not_valid: "Your session has ended. Please sign in again.",
+  token_not_valid: SESSION_ENDED,
   not_authenticated: "Please sign in.",
   account_inactive: "This account is disabled, so it cannot send money.",
   username_taken: "That username is taken. Choose another one.",

@@ -7,11 +7,11 @@ const DECIMAL_PLACES = 2;
 const AMOUNT = /^(?:0\.(?:0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,15}(?:\.[0-9]{1,2})?)$/;
 const AMOUNT_BOUND = /^(?:0|[1-9][0-9]{0,15})(?:\.[0-9]{1,2})?$/;
 const DECIMAL = /^([0-9]+)(?:\.([0-9]+))?$/;
-export const MALFORMED = "Write the amount as digits with an optional point and up to 2 decimals, "
+const MALFORMED = "Write the amount as digits with an optional point and up to 2 decimals, "
   + "such as \"10.50\": no sign, spaces, exponent or leading zeros.";
-export const TOO_MANY_PLACES = `Use at most ${DECIMAL_PLACES} decimal places.`;
-export const TOO_MANY_DIGITS = `Use at most ${MAX_INTEGER_DIGITS} digits before the decimal point.`;
-export const NOT_POSITIVE = "The amount must be greater than zero.";
+const TOO_MANY_PLACES = `Use at most ${DECIMAL_PLACES} decimal places.`;
+const TOO_MANY_DIGITS = `Use at most ${MAX_INTEGER_DIGITS} digits before the decimal point.`;
+const NOT_POSITIVE = "The amount must be greater than zero.";
 
 // Why `text` is not an amount the API accepts (the API's message), or null when it is one.
 export function amountProblem(text, {allowZero = false} = {}) {

@@ -1,12 +1,16 @@
 // One transaction: what moved, between whom, the balance after it, and its receipts.
 import {authorized, call} from "../api.js";
-import {alertBox, announce, h, replaceChildren, showAlert} from "../dom.js";
+import {alertBox, h, replaceChildren, showAlert} from "../dom.js";
 import {sentence} from "../messages.js";
 import {formatMoney} from "../money.js";
 import {itemTitle, signedAmount} from "./history.js";
+import {partyLabel} from "./recipient.js";
 
 const RECEIPT_WAIT_SECONDS = 120; // a receipt is usually ready within a second of the transfer
-const FORMATS = {pdf: "PDF receipt", txt: "text receipt"};
+const FORMATS = {
+  pdf: {button: "Download PDF receipt", done: "PDF receipt downloaded."},
+  txt: {button: "Download text receipt", done: "Text receipt downloaded."},
+};
 
 const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
@@ -33,7 +37,7 @@ async function downloadReceipt(id, format, say) {
       const response = await authorized("GET", `/api/transactions/${id}/receipt/?format=${format}`,
         {headers: {Accept: "*/*"}});
       saveFile(await response.blob(), filenameOf(response, `receipt-${id}.${format}`));
-      say(format === "pdf" ? "PDF receipt downloaded." : "Text receipt downloaded.");
+      say(FORMATS[format].done);
       return;
     } catch (error) {
       if (error.code !== "receipt_pending" || Date.now() > deadline) throw error;
@@ -62,7 +66,7 @@ export async function renderDetail(main, account, id) {
   const problem = alertBox();
   const status = h("p", {class: "hint", role: "status", id: "receipt-status"},
     item.receipt.status === "pending" ? "Your receipt is being prepared." : "");
-  const buttons = Object.entries(FORMATS).map(([format, label]) => h("button", {
+  const buttons = Object.entries(FORMATS).map(([format, {button: label}]) => h("button", {
     type: "button", class: "secondary", "data-format": format,
     onclick: async (event) => {
       const button = event.currentTarget;
@@ -77,7 +81,7 @@ export async function renderDetail(main, account, id) {
         button.disabled = false;
       }
     },
-  }, `Download ${label}`));
+  }, label));
 
   const heading = h("h1", {tabindex: "-1"}, itemTitle(item));
   replaceChildren(main, back, h("section", {class: "card detail", "aria-labelledby": "detail-title"},
@@ -85,8 +89,8 @@ export async function renderDetail(main, account, id) {
     heading,
     facts([
       ["Date", new Date(item.created_at).toLocaleString()],
-      ["From", item.sender ? `${item.sender.username} (#${item.sender.id})` : "Deposit"],
-      ["To", `${item.receiver.username} (#${item.receiver.id})`],
+      ["From", item.sender ? partyLabel(item.sender) : "Deposit"],
+      ["To", partyLabel(item.receiver)],
       ["Amount", formatMoney(item.amount, currency)],
       ["Balance after", formatMoney(item.balance_after, currency)],
       ["Memo", item.description],
@@ -94,5 +98,4 @@ export async function renderDetail(main, account, id) {
     ]),
     h("h3", {}, "Receipt"), status, problem, h("div", {class: "actions"}, buttons)));
   heading.focus();
-  announce("");
 }

@@ -3,7 +3,7 @@ import {call, pathOf} from "../api.js";
 import {alertBox, field, h, replaceChildren, selectField, showAlert} from "../dom.js";
 import {sentence} from "../messages.js";
 import {amountProblem, formatMoney} from "../money.js";
-import {resolveRecipient} from "./recipient.js";
+import {partyLabel, resolveRecipient} from "./recipient.js";
 
 const PAGE_SIZE = 20;
 
@@ -13,13 +13,9 @@ function startOfDay(value, days = 0) {
   return new Date(year, month - 1, day + days).toISOString();
 }
 
-function partyName(party) {
-  return party ? `${party.username} (#${party.id})` : "";
-}
-
 export function itemTitle(item) {
   if (item.kind === "deposit") return "Deposit";
-  return item.direction === "sent" ? `To ${partyName(item.receiver)}` : `From ${partyName(item.sender)}`;
+  return item.direction === "sent" ? `To ${partyLabel(item.receiver)}` : `From ${partyLabel(item.sender)}`;
 }
 
 export function signedAmount(item, currency) {

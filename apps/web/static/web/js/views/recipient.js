@@ -17,6 +17,7 @@ export async function resolveRecipient(text) {
   }
 }
 
-export function recipientLabel({id, username}) {
+// "bob (#2)", or "user #2" when only the id is known.
+export function partyLabel({id, username}) {
   return username ? `${username} (#${id})` : `user #${id}`;
 }

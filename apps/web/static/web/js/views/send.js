@@ -7,7 +7,7 @@ import {call, newAttemptKey} from "../api.js";
 import {alertBox, announce, field, h, replaceChildren, showAlert} from "../dom.js";
 import {sentence} from "../messages.js";
 import {amountProblem, formatMoney} from "../money.js";
-import {recipientLabel, resolveRecipient} from "./recipient.js";
+import {partyLabel, resolveRecipient} from "./recipient.js";
 
 const MEMO_MAX = 140;
 
@@ -54,10 +54,10 @@ export function sendPanel(account, {onSent}) {
     try {
       receiver = await resolveRecipient(who);
     } catch (error) {
-      sendButton.disabled = false;
       return invalid(recipient.input, sentence(error));
+    } finally {
+      sendButton.disabled = false;
     }
-    sendButton.disabled = false;
     if (receiver.id === account.user.id) return invalid(recipient.input, sentence({code: "self_transfer"}));
     const body = {receiver_id: receiver.id, amount: sum};
     if (description) body.description = description;
@@ -68,12 +68,10 @@ export function sendPanel(account, {onSent}) {
     const confirmProblem = alertBox();
     const confirmButton = h("button", {type: "button", class: "primary"}, "Confirm");
     const backButton = h("button", {type: "button", class: "secondary"}, "Change");
-    const question = `Send ${formatMoney(attempt.body.amount, currency)} to ${recipientLabel(attempt.receiver)}?`;
-    let inFlight = false;
+    const question = `Send ${formatMoney(attempt.body.amount, currency)} to ${partyLabel(attempt.receiver)}?`;
 
     confirmButton.addEventListener("click", async () => {
-      if (inFlight) return; // a second click of a double click
-      inFlight = true;
+      // Disabled at once: the second click of a double click never reaches this handler.
       confirmButton.disabled = backButton.disabled = true;
       confirmButton.textContent = "Sending…";
       showAlert(confirmProblem, "");
@@ -83,10 +81,9 @@ export function sendPanel(account, {onSent}) {
         form.reset();
         showForm();
         announce(`Sent ${formatMoney(result.transaction.amount, currency)} to `
-          + `${recipientLabel(attempt.receiver)}. Your balance is now ${formatMoney(result.balance, currency)}.`);
+          + `${partyLabel(attempt.receiver)}. Your balance is now ${formatMoney(result.balance, currency)}.`);
         onSent(result);
       } catch (error) {
-        inFlight = false;
         confirmButton.disabled = backButton.disabled = false;
         confirmButton.textContent = "Confirm";
         showAlert(confirmProblem, error.outcomeUnknown
