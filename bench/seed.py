@@ -62,14 +62,15 @@ WITH b AS (
            now() - (%(rows)s - g) * interval '1 millisecond'
     FROM generate_series(1, %(rows)s) AS g
     ORDER BY g
-    RETURNING id, sender_id, receiver_id
+    RETURNING id, sender_id, receiver_id, created_at
 )
-INSERT INTO transactions_ledgerentry (transaction_id, user_id, direction, counterparty_id, balance_after)
+INSERT INTO transactions_ledgerentry (transaction_id, user_id, direction, counterparty_id, balance_after,
+                                      created_at)
 SELECT id, sender_id, 'sent', receiver_id,
-       CASE WHEN sender_id = %(owner)s THEN b.owner - 1.00 ELSE b.other END FROM t, b
+       CASE WHEN sender_id = %(owner)s THEN b.owner - 1.00 ELSE b.other END, created_at FROM t, b
 UNION ALL
 SELECT id, receiver_id, 'received', sender_id,
-       CASE WHEN receiver_id = %(owner)s THEN b.owner ELSE b.other + 1.00 END FROM t, b
+       CASE WHEN receiver_id = %(owner)s THEN b.owner ELSE b.other + 1.00 END, created_at FROM t, b
 """
 
 

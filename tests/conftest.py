@@ -5,6 +5,7 @@ from django.core.servers.basehttp import WSGIServer
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from apps.transactions.models import LedgerEntry, Transaction
 from apps.users.services import user_create
 from apps.wallets.models import Wallet
 from apps.wallets.services import deposit_create, transfer_create
@@ -18,6 +19,12 @@ WSGIServer.request_queue_size = 128
 
 def access_token_for(user) -> str:
     return str(AccessToken.for_user(user))
+
+
+def backdate(transaction_id: int, moment) -> None:
+    """Move a committed movement to ``moment``: its log row and each party's ledger entry."""
+    Transaction.objects.filter(pk=transaction_id).update(created_at=moment)
+    LedgerEntry.objects.filter(transaction_id=transaction_id).update(created_at=moment)
 
 
 def balance_of(user) -> Decimal:

@@ -11,6 +11,7 @@ from apps.transactions.exports import HEADER, csv_lines, spreadsheet_safe
 from apps.transactions.models import LedgerEntry, Transaction
 from apps.transactions.selectors import transaction_entries, transaction_export
 from apps.wallets.services import deposit_create, transfer_create
+from tests.conftest import backdate
 
 pytestmark = pytest.mark.django_db
 URL = "/api/transactions/export.csv"
@@ -97,7 +98,7 @@ def test_counterparty_and_range_filters(trio, client_for):
     alice, _, carol = trio
     assert [r[6] for r in export(client_for(alice), {"counterparty": carol.pk})[1:]] == ["30.00"]
     first, *_ = Transaction.objects.filter(entries__user=alice).order_by("id")
-    Transaction.objects.filter(pk=first.pk).update(created_at="2020-01-01T00:00:00Z")
+    backdate(first.pk, "2020-01-01T00:00:00Z")
     for start, end in (("from", "to"), ("created_after", "created_before")):
         rows = export(client_for(alice), {start: "2019-12-31", end: "2020-01-02"})
         assert [r[6] for r in rows[1:]] == ["100.00"]
@@ -142,7 +143,8 @@ def test_a_big_export_streams_in_keyset_batches(make_user, client_for):
     txns = Transaction.objects.bulk_create(
         Transaction(kind="deposit", receiver=alice, amount=Decimal("1.00")) for _ in range(4_500))
     LedgerEntry.objects.bulk_create(
-        LedgerEntry(transaction=t, user=alice, direction="received", balance_after=Decimal(i + 1))
+        LedgerEntry(transaction=t, user=alice, direction="received", balance_after=Decimal(i + 1),
+                    created_at=t.created_at)
         for i, t in enumerate(txns))
     rows = list(transaction_export(entries=transaction_entries(user_id=alice.pk), batch_size=1_000))
     assert [r[0] for r in rows] == [t.pk for t in reversed(txns)]

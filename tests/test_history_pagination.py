@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.transactions.models import LedgerEntry, Transaction
 from apps.wallets.services import deposit_create
+from tests.conftest import backdate
 
 pytestmark = pytest.mark.django_db
 URL = "/api/transactions/"
@@ -28,7 +29,7 @@ def _bulk_transfers(alice, bob, count: int) -> list[int]:
     ])
     LedgerEntry.objects.bulk_create([
         LedgerEntry(transaction=txn, user_id=user_id, counterparty_id=other_id, direction=direction,
-                    balance_after=Decimal("0.00"))
+                    balance_after=Decimal("0.00"), created_at=txn.created_at)
         for txn in txns
         for user_id, other_id, direction in (
             (txn.sender_id, txn.receiver_id, LedgerEntry.Direction.SENT),
@@ -138,7 +139,7 @@ def timed(make_user):
     user = make_user()
     for hour in (10, 11, 12):
         txn = deposit_create(user_id=user.pk, amount=Decimal(hour)).transaction
-        Transaction.objects.filter(pk=txn.pk).update(created_at=datetime(2026, 3, 1, hour, tzinfo=UTC))
+        backdate(txn.pk, datetime(2026, 3, 1, hour, tzinfo=UTC))
     return user
 
 

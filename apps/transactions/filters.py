@@ -15,10 +15,10 @@ class HistoryFilter(django_filters.FilterSet):
     min_amount = AmountBoundFilter(field_name="transaction__amount", lookup_expr="gte")
     max_amount = AmountBoundFilter(field_name="transaction__amount", lookup_expr="lte")
     created_after = UTCIsoDateTimeFilter(
-        field_name="transaction__created_at", lookup_expr="gte", help_text="ISO 8601, inclusive.",
+        field_name="created_at", lookup_expr="gte", help_text="ISO 8601, inclusive.",
     )
     created_before = UTCIsoDateTimeFilter(
-        field_name="transaction__created_at", lookup_expr="lt", help_text="ISO 8601, exclusive.",
+        field_name="created_at", lookup_expr="lt", help_text="ISO 8601, exclusive.",
     )
 
     class Meta:
@@ -50,9 +50,9 @@ class StatementRangeForm(forms.Form):
 class StatementFilter(django_filters.FilterSet):
     """``from`` (inclusive) and ``to`` (exclusive), both required, at most 366 days apart."""
 
-    start = UTCIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="gte", required=True,
+    start = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte", required=True,
                                  help_text=f"Inclusive. {_RANGE_HELP}")
-    end = UTCIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="lt", required=True,
+    end = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt", required=True,
                                help_text=f"Exclusive. {_RANGE_HELP}")
 
     class Meta:
@@ -70,9 +70,9 @@ class ExportFilter(HistoryFilter):
     """The history's filters, and the statement's range: optional here, of any length, and like
     ``created_after`` / ``created_before`` a range that selects nothing is an empty file, not a 400."""
 
-    start = UTCIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="gte",
+    start = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte",
                                  help_text=f"Inclusive. {_RANGE_HELP}")
-    end = UTCIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="lt",
+    end = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt",
                                help_text=f"Exclusive. {_RANGE_HELP}")
 
     class Meta:

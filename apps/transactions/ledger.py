@@ -48,13 +48,13 @@ def _transaction_sql() -> str:
     table, pk, kind, sender, receiver, amount, created_at, description = _names(
         Transaction, "id", "kind", "sender", "receiver", "amount", "created_at", "description")
     return (f"INSERT INTO {table} ({kind}, {sender}, {receiver}, {amount}, {created_at}, {description}) "
-            f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING {pk}")
+            f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING {pk}, {created_at}")
 
 
 def _entries_columns() -> str:
-    _, txn, user, direction, counterparty, balance_after = _names(
-        LedgerEntry, "transaction", "user", "direction", "counterparty", "balance_after")
-    return f"{txn}, {user}, {direction}, {counterparty}, {balance_after}"
+    _, txn, user, direction, counterparty, balance_after, created_at = _names(
+        LedgerEntry, "transaction", "user", "direction", "counterparty", "balance_after", "created_at")
+    return f"{txn}, {user}, {direction}, {counterparty}, {balance_after}, {created_at}"
 
 
 def _receipt_columns() -> str:
@@ -64,7 +64,7 @@ def _receipt_columns() -> str:
 
 @cache
 def _entries_sql(entries: int) -> str:
-    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * entries)
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * entries)
     return f"INSERT INTO {quote_table(LedgerEntry)} ({_entries_columns()}) VALUES {rows}"
 
 
@@ -84,7 +84,7 @@ def _movement_sql_postgresql(entries: int) -> str:
     rows = ", ".join(["(%s::bigint, %s, %s::bigint, %s::numeric)"] * entries)
     return (f"WITH t AS ({_transaction_sql()}), "
             f"e AS (INSERT INTO {quote_table(LedgerEntry)} ({_entries_columns()}) "
-            f"SELECT t.id, v.usr, v.dir, v.other, v.bal "
+            f"SELECT t.id, v.usr, v.dir, v.other, v.bal, t.created_at "
             f"FROM t, (VALUES {rows}) AS v (usr, dir, other, bal)), "
             f"r AS (INSERT INTO {quote_table(Receipt)} ({_receipt_columns()}) "
             f"SELECT t.id, %s, '', '', 0, '', %s, %s FROM t) "
@@ -101,7 +101,8 @@ def movement_record(*, kind: str, sender_id: int | None, receiver_id: int, amoun
 
     ``receiver_balance`` and ``sender_balance`` are the wallets' balances
     after the movement, known to the caller under the wallet lock: each
-    entry stores its owner's (``balance_after``), no query needed.
+    entry stores its owner's (``balance_after``), no query needed, and the
+    transaction's time (``created_at``, which the statement's index reads).
 
     The receipt row is the outbox: written in the movement's transaction, it
     is the only trace of the receipt on the money path (no broker I/O); the
@@ -124,7 +125,7 @@ def movement_record(*, kind: str, sender_id: int | None, receiver_id: int, amoun
             cursor.execute(_transaction_sql(), [str(kind), sender_id, receiver_id, amount, at, description])
             txn_id = cursor.fetchone()[0]
             cursor.execute(_entries_sql(len(parties)),
-                           [value for party in parties for value in (txn_id, *party)])
+                           [value for party in parties for value in (txn_id, *party, at)])
             cursor.execute(_receipt_owed_sql(), [txn_id, *owed])
     return Transaction.from_db(connection.alias, _TRANSACTION_FIELDS,
                                (txn_id, kind, sender_id, receiver_id, amount, now, description))

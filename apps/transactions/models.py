@@ -81,10 +81,21 @@ class LedgerEntry(models.Model):
         max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES,
         help_text="The user's wallet balance right after this entry (written under the wallet lock).",
     )
+    created_at = models.DateTimeField(
+        editable=False,
+        help_text="The transaction's time, kept on each side so a user's entries in a time range "
+                  "are one index range (statements, date filters).",
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "transaction"], name="entry_user_txn_uniq"),
+        ]
+        indexes = [
+            # A statement's opening and closing balances are one backward probe each (index-only
+            # on PostgreSQL), its totals one range scan: the cost follows the range, not the table.
+            models.Index(fields=["user", "created_at", "transaction"], include=["balance_after"],
+                         name="entry_user_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -80,12 +80,14 @@ def _cents(value) -> Decimal:
 def _balance_before(*, user_id: int, moment: dt.datetime) -> Decimal:
     """The running balance just before ``moment``: the last earlier entry's, 0 before the first.
 
-    A user's entries are written under their wallet lock, so their transaction
-    order is their time order: the last entry before ``moment`` is the one
-    with the highest transaction id, found along the (user, transaction) index.
+    A user's entries are written under their wallet lock, their time taken
+    under it, so their time order is their transaction order: the last entry
+    before ``moment`` is one backward probe of the (user, created_at,
+    transaction) index, which carries ``balance_after`` (index-only on
+    PostgreSQL), however long the history.
     """
-    last = (LedgerEntry.objects.filter(user_id=user_id, transaction__created_at__lt=moment)
-            .order_by("-transaction_id").values_list("balance_after", flat=True).first())
+    last = (LedgerEntry.objects.filter(user_id=user_id, created_at__lt=moment)
+            .order_by("-created_at", "-transaction_id").values_list("balance_after", flat=True).first())
     return _cents(last)
 
 
@@ -94,10 +96,12 @@ def transaction_statement(*, user_id: int, start: dt.datetime, end: dt.datetime)
 
     Three queries whatever the range holds: the opening and closing balances
     are one stored ``balance_after`` each, and the totals one aggregate
-    (SUM and COUNT in the database), never the rows read into Python.
+    (SUM and COUNT in the database) over the range's entries, found along the
+    (user, created_at) index: never the rows read into Python, and never a
+    scan of other users' rows or of the user's entries outside the range.
     """
     totals = LedgerEntry.objects.filter(
-        user_id=user_id, transaction__created_at__gte=start, transaction__created_at__lt=end,
+        user_id=user_id, created_at__gte=start, created_at__lt=end,
     ).aggregate(
         total_in=Sum("transaction__amount", filter=Q(direction=LedgerEntry.Direction.RECEIVED)),
         total_out=Sum("transaction__amount", filter=Q(direction=LedgerEntry.Direction.SENT)),
