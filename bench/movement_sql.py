@@ -66,9 +66,9 @@ def _variants() -> dict:
                                          amount=amount, created_at=now, description=description)
         LedgerEntry.objects.bulk_create([
             LedgerEntry(transaction=txn, user_id=receiver_id, direction=LedgerEntry.Direction.RECEIVED,
-                        counterparty_id=sender_id, balance_after=receiver_balance),
+                        counterparty_id=sender_id, balance_after=receiver_balance, created_at=now),
             LedgerEntry(transaction=txn, user_id=sender_id, direction=LedgerEntry.Direction.SENT,
-                        counterparty_id=receiver_id, balance_after=sender_balance),
+                        counterparty_id=receiver_id, balance_after=sender_balance, created_at=now),
         ])
         Receipt.objects.create(transaction=txn, status=Receipt.Status.PENDING, due_at=now)
         return txn
@@ -83,7 +83,7 @@ def _variants() -> dict:
                            [str(kind), sender_id, receiver_id, amount, at, description])
             txn_id = cursor.fetchone()[0]
             cursor.execute(ledger._entries_sql(len(parties)),
-                           [value for party in parties for value in (txn_id, *party)])
+                           [value for party in parties for value in (txn_id, *party, at)])
             cursor.execute(ledger._receipt_owed_sql(), [txn_id, Receipt.Status.PENDING.value, at, at])
         return txn_id
 

@@ -10,6 +10,7 @@ from apps.core.fields import (
     StrictEmailField,
     StrictRegexField,
 )
+from apps.users.usernames import USERNAME_INVALID, USERNAME_REGEX, username_pattern
 
 
 def _password_min_length() -> int:
@@ -34,13 +35,22 @@ class NewPasswordField(StrictCharField):
         self.schema_constraints = {"minLength": minimum, "pattern": r"^[^\x00]*[^0-9\x00][^\x00]*$"}
 
 
+class UsernameField(StrictRegexField):
+    """A new username: letters and digits of any script, and ``_.@+-`` (``apps.users.usernames``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(USERNAME_REGEX, max_length=150, error_messages={"invalid": USERNAME_INVALID},
+                         **kwargs)
+
+    @property
+    def schema_constraints(self) -> dict:
+        return {"pattern": username_pattern()}  # the same in JavaScript and Python
+
+
 class RegisterInputSerializer(InputSerializer):
     """A new account. Unknown fields are an error."""
 
-    username = StrictRegexField(
-        r"^[\w.@+-]+\Z", max_length=150,
-        error_messages={"invalid": "Letters, digits and @/./+/-/_ only."},
-    )
+    username = UsernameField()
     password = NewPasswordField(write_only=True, max_length=128, style={"input_type": "password"})
     # Bounded like the column (254, RFC 5321's limit): a longer address is a 400, not a database error.
     email = StrictEmailField(required=False, allow_blank=True, default="", max_length=254)
