@@ -7,7 +7,15 @@ from django.contrib.auth import get_user_model
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from apps.users.exceptions import InvalidPassword, RefreshTokenInvalid, TokenAccountInactive, UsernameTaken
+from apps.users.exceptions import (
+    InvalidPassword,
+    RefreshTokenInvalid,
+    TokenAccountInactive,
+    UsernameTaken,
+    UsernameUnprintable,
+    UserNotFound,
+)
+from apps.users.selectors import user_get_by_username
 from apps.users.services import refresh_token_revoke, refresh_token_rotate, user_create
 from apps.wallets.models import Wallet
 from tests.conftest import DEFAULT_PASSWORD, balance_of
@@ -73,6 +81,34 @@ def test_password_rules_are_applied(password, rule):
     rules = refused.value.details["password"]
     assert rules and {e["code"] for e in rules} == {InvalidPassword.code}
     assert any(rule in e["message"] for e in rules)
+
+
+def test_a_name_no_receipt_font_draws_is_refused():
+    before = counts()
+    with pytest.raises(UsernameUnprintable) as refused:
+        user_create(username="สมชาย_1", password=DEFAULT_PASSWORD)  # Thai: no receipt font has it
+    assert counts() == before
+    assert refused.value.code == "username_unprintable"
+    assert "ส (U+0E2A)" in refused.value.message
+    assert refused.value.details["username"][0]["code"] == "username_unprintable"
+
+
+# --- user_get_by_username (the lookup) ------------------------------------------------------
+
+def test_lookup_finds_an_active_user_whatever_the_case(alice):
+    assert user_get_by_username(username="ALICE").pk == alice.pk
+
+
+@pytest.mark.parametrize("username", ["nobody", "alic", "alice "])
+def test_lookup_refuses_an_unknown_name(alice, username):
+    with pytest.raises(UserNotFound):
+        user_get_by_username(username=username)
+
+
+def test_lookup_refuses_a_disabled_account(make_user):
+    make_user(username="dora", is_active=False)
+    with pytest.raises(UserNotFound):
+        user_get_by_username(username="dora")
 
 
 # --- refresh_token_revoke (logout) -----------------------------------------------------------

@@ -117,3 +117,9 @@ class RefuseUnknownFieldsMixin:
 
 class InputSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     """Base for request bodies: unknown fields are an error, not silently dropped."""
+
+
+def money_field(**kwargs) -> serializers.DecimalField:
+    """An amount or a balance as the API writes it: a string with two decimals."""
+    kwargs.setdefault("max_digits", AMOUNT_MAX_DIGITS)
+    return serializers.DecimalField(decimal_places=AMOUNT_DECIMAL_PLACES, **kwargs)

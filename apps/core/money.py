@@ -12,6 +12,7 @@ AMOUNT_MAX_INTEGER_DIGITS = AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES
 MAX_AMOUNT = Decimal("9" * AMOUNT_MAX_INTEGER_DIGITS + "." + "9" * AMOUNT_DECIMAL_PLACES)
 CENT = Decimal("0.01")
 MIN_AMOUNT = CENT
+ZERO = Decimal("0.00")
 
 # SQLite (the embedded default) keeps decimals as 8-byte floats: exact to 15
 # significant digits, so its wallets hold at most 13 integer digits.
@@ -52,3 +53,8 @@ def amount_problem(text: str, *, allow_zero: bool = False) -> str | None:
     if len(parts["integer"]) > AMOUNT_MAX_INTEGER_DIGITS:
         return AMOUNT_TOO_MANY_DIGITS
     return AMOUNT_NOT_POSITIVE  # all digits zero: the only well-formed spelling left
+
+
+def cents(value) -> Decimal:
+    """A stored amount or a sum, to cents: SQLite adds decimals as floats; None (no rows) is zero."""
+    return ZERO if value is None else Decimal(value).quantize(CENT)

@@ -1,9 +1,10 @@
-"""Rate limits, read from settings at request time (so tests and the environment can set them).
+"""How rate limits count, read from settings at request time (so tests and the environment can set them).
 
-``THROTTLE_MONEY_RATE`` limits each user on the endpoints that move money;
-``THROTTLE_LOOKUP_RATE`` limits each user on the username lookup;
-``THROTTLE_AUTH_RATE`` limits each client IP on registration and token
-endpoints. Counters live in the default cache: with several processes use a
+The limits themselves live with their endpoints: ``THROTTLE_MONEY_RATE``
+(``apps.wallets.throttling``) limits each user on the endpoints that move
+money; ``THROTTLE_LOOKUP_RATE`` and ``THROTTLE_AUTH_RATE``
+(``apps.users.throttling``) each user on the username lookup and each client
+IP on registration and token endpoints. Counters live in the default cache: with several processes use a
 shared cache (``CACHE_URL=redis://...``), else every process counts alone.
 Throttling is a brake on abuse and accidents, not a security boundary.
 
@@ -18,7 +19,6 @@ import logging
 
 from django.conf import settings
 from redis.exceptions import RedisError
-from rest_framework.throttling import SimpleRateThrottle, UserRateThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -49,31 +49,10 @@ class AtomicCounterMixin:
         return retry_after if retry_after is not None else super().wait()
 
 
-class MoneyRateThrottle(AtomicCounterMixin, UserRateThrottle):
-    """Per authenticated user, on transfers and deposits."""
+class SettingRateMixin:
+    """The rate read from the setting named ``rate_setting`` at request time; empty means no limit."""
 
-    scope = "money"
-
-    def get_rate(self):
-        return settings.THROTTLE_MONEY_RATE or None
-
-
-class LookupRateThrottle(AtomicCounterMixin, UserRateThrottle):
-    """Per authenticated user, on the username lookup: finding who exists is rationed."""
-
-    scope = "lookup"
+    rate_setting: str
 
     def get_rate(self):
-        return settings.THROTTLE_LOOKUP_RATE or None
-
-
-class AuthRateThrottle(AtomicCounterMixin, SimpleRateThrottle):
-    """Per client IP, on registration, token and logout endpoints (one shared bucket)."""
-
-    scope = "auth"
-
-    def get_rate(self):
-        return settings.THROTTLE_AUTH_RATE or None
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        return getattr(settings, self.rate_setting) or None

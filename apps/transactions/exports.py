@@ -9,12 +9,12 @@ shown as text, never run (OWASP's advice on CSV injection).
 import csv
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
+
+from apps.core.money import cents
 
 HEADER = ("id", "time", "kind", "direction", "counterparty_id", "counterparty_username", "amount",
           "balance_after", "description")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-CENT = Decimal("0.01")
 
 
 def spreadsheet_safe(text: str) -> str:
@@ -23,7 +23,7 @@ def spreadsheet_safe(text: str) -> str:
 
 
 def _money(value) -> str:
-    return f"{Decimal(value).quantize(CENT)}"  # SQLite hands back floats' decimals
+    return f"{cents(value)}"  # SQLite hands back floats' decimals
 
 
 def _utc(moment: datetime) -> str:

@@ -24,12 +24,11 @@ from decimal import Decimal
 from functools import cache
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When, Window
+from django.db.models.functions import Coalesce, Lag, Lead, Round
 
+from apps.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, ZERO, cents
 from apps.transactions.models import LedgerEntry, Receipt, Transaction
-
-ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 
 # --- Writing a movement -----------------------------------------------------------
 
@@ -133,11 +132,6 @@ def movement_record(*, kind: str, sender_id: int | None, receiver_id: int, amoun
 
 # --- Checking the books -----------------------------------------------------------
 
-def _cents(value) -> Decimal:
-    """Sums arrive as Decimal, but unrounded on SQLite (it adds floats): round to cents."""
-    return ZERO if value is None else Decimal(value).quantize(CENT)
-
-
 @dataclass
 class LedgerReport:
     wallets: int = 0
@@ -151,39 +145,39 @@ class LedgerReport:
         return not self.discrepancies
 
 
-@cache
-def _running_balances_sql() -> str:
+def _running_balances():
     """Each entry against the one before it (same user, transaction order), in one window query.
 
-    Returns the entries whose ``balance_after`` is not the previous one plus
-    or minus their amount, and every user's last entry (to compare with the
+    Yields the entries whose ``balance_after`` is not the previous one plus or
+    minus their amount, and every user's last entry (to compare with the
     wallet). Both sides are rounded to cents: SQLite adds floats.
     """
-    entry, txn = quote_table(LedgerEntry), quote_table(Transaction)
+    money = DecimalField(max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES)
+    chain = {"partition_by": [F("user_id")], "order_by": F("transaction_id").asc()}
+    signed = Case(When(direction=LedgerEntry.Direction.SENT, then=-F("transaction__amount")),
+                  default=F("transaction__amount"), output_field=money)
     return (
-        "SELECT user_id, transaction_id, balance_after, expected, is_last FROM ("
-        "  SELECT e.user_id, e.transaction_id, ROUND(e.balance_after, 2) AS balance_after,"
-        "    ROUND(COALESCE(LAG(e.balance_after) OVER w, 0)"
-        "      + CASE e.direction WHEN 'sent' THEN -t.amount ELSE t.amount END, 2) AS expected,"
-        "    CASE WHEN LEAD(e.transaction_id) OVER w IS NULL THEN 1 ELSE 0 END AS is_last"
-        f"  FROM {entry} e JOIN {txn} t ON t.id = e.transaction_id"
-        "  WINDOW w AS (PARTITION BY e.user_id ORDER BY e.transaction_id)"
-        ") AS chain WHERE balance_after <> expected OR is_last = 1"
+        LedgerEntry.objects.order_by()
+        .annotate(previous=Window(Lag("balance_after"), **chain),
+                  next_transaction=Window(Lead("transaction_id"), **chain))
+        .annotate(rounded=Round(F("balance_after"), 2, output_field=money),
+                  expected=Round(Coalesce(F("previous"), Value(ZERO), output_field=money) + signed, 2,
+                                 output_field=money))
+        .filter(~Q(rounded=F("expected")) | Q(next_transaction__isnull=True))
+        .values_list("user_id", "transaction_id", "rounded", "expected", "next_transaction")
     )
 
 
 def _running_balances_check() -> tuple[list[str], dict[int, Decimal]]:
     """The running-balance chain breaks, and each user's last ``balance_after``."""
     breaks, last = [], {}
-    with connection.cursor() as cursor:
-        cursor.execute(_running_balances_sql())
-        for user_id, txn_id, balance_after, expected, is_last in cursor.fetchall():
-            balance_after, expected = _cents(balance_after), _cents(expected)
-            if balance_after != expected:
-                breaks.append(f"user {user_id}, transaction {txn_id}: balance_after {balance_after} != "
-                              f"previous balance_after plus or minus the amount = {expected}")
-            if is_last:
-                last[user_id] = balance_after
+    for user_id, txn_id, balance_after, expected, next_transaction in _running_balances():
+        balance_after, expected = cents(balance_after), cents(expected)
+        if balance_after != expected:
+            breaks.append(f"user {user_id}, transaction {txn_id}: balance_after {balance_after} != "
+                          f"previous balance_after plus or minus the amount = {expected}")
+        if next_transaction is None:
+            last[user_id] = balance_after
     return breaks, last
 
 
@@ -195,11 +189,11 @@ def ledger_verify(*, balances: Iterable[tuple[int, int, Decimal]]) -> LedgerRepo
     report = LedgerReport()
     expected: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for row in Transaction.objects.order_by().values("receiver_id").annotate(total=Sum("amount")):
-        expected[row["receiver_id"]] += _cents(row["total"])
+        expected[row["receiver_id"]] += cents(row["total"])
     sent = (Transaction.objects.order_by().filter(sender__isnull=False)
             .values("sender_id").annotate(total=Sum("amount")))
     for row in sent:
-        expected[row["sender_id"]] -= _cents(row["total"])
+        expected[row["sender_id"]] -= cents(row["total"])
 
     chain_breaks, last_balances = _running_balances_check()
     report.discrepancies.extend(chain_breaks)
@@ -230,7 +224,7 @@ def ledger_verify(*, balances: Iterable[tuple[int, int, Decimal]]) -> LedgerRepo
         count=Count("pk"), deposits=Sum("amount", filter=Q(kind=Transaction.Kind.DEPOSIT)),
     )
     report.transactions = totals["count"]
-    report.total_deposits = _cents(totals["deposits"])
+    report.total_deposits = cents(totals["deposits"])
     if report.total_balance != report.total_deposits:
         report.discrepancies.append(
             f"sum of balances {report.total_balance} != sum of deposits {report.total_deposits} "

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from apps.core.fields import InputSerializer
+from apps.core.fields import InputSerializer, money_field
 from apps.transactions.models import LedgerEntry, Receipt, Transaction
 from apps.transactions.selectors import RECEIPT_FORMATS
 
@@ -27,9 +27,8 @@ class HistoryItemSerializer(serializers.Serializer):
     sender = PartySerializer(source="transaction.sender", allow_null=True,
                              help_text="Null for a deposit.")
     receiver = PartySerializer(source="transaction.receiver")
-    amount = serializers.DecimalField(source="transaction.amount", max_digits=18, decimal_places=2)
-    balance_after = serializers.DecimalField(
-        max_digits=18, decimal_places=2,
+    amount = money_field(source="transaction.amount")
+    balance_after = money_field(
         help_text="The caller's balance right after this transaction (a running balance).",
     )
     created_at = serializers.DateTimeField(source="transaction.created_at")
@@ -55,15 +54,12 @@ class StatementSerializer(serializers.Serializer):
     start = serializers.DateTimeField(help_text="The range's start (inclusive), in UTC.")
     end = serializers.DateTimeField(help_text="The range's end (exclusive), in UTC.")
     currency = serializers.CharField(help_text="ISO 4217 code of every amount.")
-    opening_balance = serializers.DecimalField(
-        max_digits=18, decimal_places=2,
+    opening_balance = money_field(
         help_text="The balance just before `from` (0 before the first entry).")
-    closing_balance = serializers.DecimalField(
-        max_digits=18, decimal_places=2, help_text="The balance just before `to`.")
+    closing_balance = money_field(help_text="The balance just before `to`.")
     # Money can go in and out many times over: a total may be larger than any balance.
-    total_in = serializers.DecimalField(max_digits=30, decimal_places=2,
-                                        help_text="Received in the range: transfers in and deposits.")
-    total_out = serializers.DecimalField(max_digits=30, decimal_places=2, help_text="Sent in the range.")
+    total_in = money_field(max_digits=30, help_text="Received in the range: transfers in and deposits.")
+    total_out = money_field(max_digits=30, help_text="Sent in the range.")
     count = serializers.IntegerField(help_text="Transactions in the range.")
 
     def get_fields(self):

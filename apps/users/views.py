@@ -4,7 +4,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
-from apps.core.throttling import AuthRateThrottle, LookupRateThrottle
 from apps.users.schema import (
     logout_schema,
     lookup_schema,
@@ -27,6 +26,7 @@ from apps.users.serializers import (
     UserOutputSerializer,
 )
 from apps.users.services import refresh_token_revoke, refresh_token_rotate, user_create
+from apps.users.throttling import AuthRateThrottle, LookupRateThrottle
 
 
 @register_schema

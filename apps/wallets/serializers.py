@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from apps.core.fields import AmountField, InputSerializer, StrictIdField
+from apps.core.fields import AmountField, InputSerializer, StrictIdField, money_field
 from apps.transactions.fields import DescriptionField, without_empty_description
 from apps.transactions.models import Transaction
 
@@ -30,7 +30,7 @@ class DepositInputSerializer(InputSerializer):
 class WalletOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     user_id = serializers.IntegerField()
-    balance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    balance = money_field()
     currency = serializers.CharField(
         help_text="ISO 4217 code of the balance and of every amount: one currency for the whole service.")
     updated_at = serializers.DateTimeField()
@@ -41,12 +41,12 @@ class TransactionOutputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
     sender_id = serializers.IntegerField(allow_null=True)
     receiver_id = serializers.IntegerField()
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    amount = money_field()
     created_at = serializers.DateTimeField()
     description = serializers.CharField(help_text="The memo given with it; empty when none.")
 
 
-_money = serializers.DecimalField(max_digits=18, decimal_places=2).to_representation
+_money = money_field().to_representation
 _timestamp = serializers.DateTimeField().to_representation
 
 
@@ -56,8 +56,7 @@ _timestamp = serializers.DateTimeField().to_representation
 # ``tests/test_wallet_serializers.py`` proves the two bodies identical.
 class MovementOutputSerializer(serializers.Serializer):
     transaction = TransactionOutputSerializer()
-    balance = serializers.DecimalField(
-        max_digits=18, decimal_places=2,
+    balance = money_field(
         help_text="The balance after the movement: the sender's for a transfer, "
                   "the credited wallet's for a deposit.",
     )

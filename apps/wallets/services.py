@@ -122,6 +122,8 @@ def deposit_create(*, user_id: int, amount: Decimal, description: str = "",
 
             now = timezone.now()
             balances_apply({user_id: amount}, now=now)
+            # The log row, its ledger entry and the owed receipt: after the commit, the receipt
+            # relay renders it (no broker I/O here, nothing scheduled on commit).
             txn = movement_record(kind=Transaction.Kind.DEPOSIT, sender_id=None, receiver_id=user_id,
                                   amount=amount, now=now, receiver_balance=wallet.balance + amount,
                                   description=description)

@@ -3,7 +3,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.idempotency import REPLAYED_HEADER, Replay, idempotency_key_from, idempotent_request
-from apps.core.throttling import MoneyRateThrottle
 from apps.wallets.permissions import IsStaff
 from apps.wallets.schema import wallet_schema
 from apps.wallets.selectors import wallet_get
@@ -14,6 +13,7 @@ from apps.wallets.serializers import (
     WalletOutputSerializer,
 )
 from apps.wallets.services import MovementResult, deposit_create, transfer_create
+from apps.wallets.throttling import MoneyRateThrottle
 
 
 def movement_response(result: MovementResult | Replay) -> Response:

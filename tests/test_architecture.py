@@ -1,0 +1,50 @@
+"""The apps import one another only as the README's Architecture section says.
+
+Every import under ``apps/`` is read from the source (local imports inside
+functions included), so a new dependency against the direction of the map
+fails here rather than in a reader's head.
+"""
+import ast
+from pathlib import Path
+
+from django.conf import settings
+
+APPS = settings.BASE_DIR / "apps"
+# README, "Architecture": users → wallets → transactions → core; web stands alone.
+MAY_IMPORT = {
+    "core": set(),
+    "transactions": {"core"},
+    "wallets": {"transactions", "core"},
+    "users": {"wallets", "transactions", "core"},
+    "web": set(),
+}
+
+
+def imported_apps(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        found |= {name.split(".")[1] for name in names if name.startswith("apps.") and "." in name}
+    return found
+
+
+def test_every_app_is_on_the_map():
+    assert {p.name for p in APPS.iterdir() if (p / "apps.py").exists()} == set(MAY_IMPORT)
+
+
+def test_apps_import_only_in_the_direction_of_the_map():
+    wrong = []
+    for app, allowed in MAY_IMPORT.items():
+        for path in sorted((APPS / app).rglob("*.py")):
+            for other in imported_apps(path) - allowed - {app}:
+                wrong.append(f"{path.relative_to(settings.BASE_DIR)} imports apps.{other}")
+    assert wrong == []
+
+
+def test_the_readme_states_the_same_direction():
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    assert "Dependencies flow one way: `users` → `wallets` → `transactions` → `core`\n" in readme
