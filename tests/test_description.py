@@ -55,6 +55,8 @@ def test_any_script_up_to_140_characters_after_trimming(alice, bob, client_for, 
     ("nul\x00", "Control characters and line breaks are not allowed: <U+0000>."),
     ("c1\x85c", "Control characters and line breaks are not allowed: <U+0085>."),
     ("para\u2029graph", "Control characters and line breaks are not allowed: <U+2029>."),
+    ("invoice \u202egpj.exe", "Bidirectional controls are not allowed: <U+202E>."),
+    ("\u2066isolated\u2069 \u200f", "Bidirectional controls are not allowed: <U+2066>, <U+2069>, <U+200F>."),
 ])
 def test_too_long_or_control_characters_are_refused(alice, bob, client_for, text, message):
     response = send(client_for(alice), bob, text)
@@ -62,6 +64,13 @@ def test_too_long_or_control_characters_are_refused(alice, bob, client_for, text
     assert response.data["code"] == "invalid_input"
     assert [e["message"] for e in response.data["details"]["description"]] == [message]
     assert not Transaction.objects.filter(kind="transfer").exists()
+
+
+def test_joiners_are_kept_and_combining_marks_composed(alice, bob, client_for):
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # a zero-width non-joiner inside
+    response = send(client_for(alice), bob, f"Cafe\u0301 {persian}")
+    assert response.status_code == 201, response.data
+    assert response.data["transaction"]["description"] == f"Caf\u00e9 {persian}"
 
 
 def test_a_description_that_is_not_a_string_is_refused(alice, bob, client_for):

@@ -1,25 +1,29 @@
-"""The memo a transfer or a deposit may carry, as a request writes it."""
-import unicodedata
-
+"""The memo a transfer or a deposit may carry, as a request writes it (rules in ``descriptions.py``)."""
 from rest_framework import serializers
 
 from apps.core.fields import StrictCharField
+from apps.transactions.descriptions import (
+    DESCRIPTION_MAX_LENGTH,
+    DESCRIPTION_PATTERN,
+    bidi_controls,
+    control_characters,
+    description_normalized,
+)
 from apps.transactions.receipt_fonts import code_point
 
-DESCRIPTION_MAX_LENGTH = 140
-# Control characters (C0, DEL, C1) and the line and paragraph separators: a memo is one line.
-# Lone surrogates (which only a JSON escape can smuggle in) are refused too; no text has them.
-_REFUSED_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
-DESCRIPTION_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
 DESCRIPTION_HELP = (
     f"An optional memo, printed on both receipts: at most {DESCRIPTION_MAX_LENGTH} characters after "
-    "leading and trailing spaces are trimmed, in any script; no control characters or line breaks. "
-    "Omitted or empty, the transaction has none."
+    "leading and trailing spaces are trimmed, in any script; no control characters, line breaks or "
+    "bidirectional controls. Stored in Unicode NFC. Omitted or empty, the transaction has none."
 )
 
 
 class DescriptionField(StrictCharField):
     """A JSON string, trimmed, 0 to 140 characters, one line without control characters."""
+
+    def _refuse(self, message: str, chars: list[str]):
+        raise serializers.ValidationError(f"{message}: {', '.join(code_point(c) for c in chars[:5])}.",
+                                          code="invalid")
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -32,12 +36,11 @@ class DescriptionField(StrictCharField):
 
     def to_internal_value(self, data):
         text = super().to_internal_value(data)
-        refused = [c for c in text if unicodedata.category(c) in _REFUSED_CATEGORIES]
-        if refused:
-            raise serializers.ValidationError(
-                "Control characters and line breaks are not allowed: "
-                f"{', '.join(code_point(c) for c in refused[:5])}.", code="invalid")
-        return text
+        if refused := control_characters(text):
+            self._refuse("Control characters and line breaks are not allowed", refused)
+        if refused := bidi_controls(text):
+            self._refuse("Bidirectional controls are not allowed", refused)
+        return description_normalized(text)
 
 
 def without_empty_description(attrs: dict) -> dict:

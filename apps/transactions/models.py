@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
+from apps.transactions.descriptions import DESCRIPTION_MAX_LENGTH
 
 
 class Transaction(models.Model):
@@ -33,7 +34,7 @@ class Transaction(models.Model):
     amount = models.DecimalField(max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     description = models.CharField(
-        max_length=140, blank=True, default="", db_default="",
+        max_length=DESCRIPTION_MAX_LENGTH, blank=True, default="", db_default="",
         help_text="The optional memo given with the transfer or the deposit; printed on its receipts.",
     )
 
