@@ -4,12 +4,12 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.transactions.exports import HEADER, csv_lines, spreadsheet_safe
 from apps.transactions.models import LedgerEntry, Transaction
-from apps.transactions.selectors import transaction_entries, transaction_export
+from apps.transactions.selectors import EXPORT_BATCH, transaction_entries, transaction_export
 from apps.wallets.services import deposit_create, transfer_create
 from tests.conftest import backdate
 
@@ -149,16 +149,58 @@ def test_a_big_export_streams_in_keyset_batches(make_user, client_for):
     rows = list(transaction_export(entries=transaction_entries(user_id=alice.pk), batch_size=1_000))
     assert [r[0] for r in rows] == [t.pk for t in reversed(txns)]
 
-    response = client_for(alice).get(URL)
-    assert response.streaming  # nothing read yet: the batches are read as the body is sent
-    with CaptureQueriesContext(connection) as ctx:
+    with CaptureQueriesContext(connection) as answered:
+        response = client_for(alice).get(URL)
+    assert response.streaming
+    with CaptureQueriesContext(connection) as sent:
         lines = list(response.streaming_content)
     assert len(lines) == 4_501  # the header, then one chunk per line: never the file in one string
-    batches = [q["sql"] for q in ctx.captured_queries if "ledgerentry" in q["sql"]]
+    first = [q["sql"] for q in answered.captured_queries if "ledgerentry" in q["sql"]]
+    assert len(first) == 1  # the first batch is read before the answer, the others as it is sent
+    batches = first + [q["sql"] for q in sent.captured_queries if "ledgerentry" in q["sql"]]
     assert len(batches) == 3  # 2,000 + 2,000 + 500
     assert all("LIMIT 2000" in sql for sql in batches)
     assert all('"transactions_ledgerentry"."transaction_id" <' in sql for sql in batches[1:])
     assert lines[-1].decode().split(",")[-2] == "1.00"
+
+
+def _fail_ledger_reads(*, after: int):
+    """An execute wrapper: the ledger's reads after the first ``after`` fail as a lost connection does."""
+    reads = iter(range(1_000_000))
+
+    def wrapper(execute, sql, params, many, context):
+        if "transactions_ledgerentry" in sql and next(reads) >= after:
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
+def test_a_database_failure_before_the_first_row_is_a_503(trio, client_for):
+    with connection.execute_wrapper(_fail_ledger_reads(after=0)):
+        response = client_for(trio[0]).get(URL)
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_unavailable"
+    assert response["Retry-After"] == "1"
+    assert not response.streaming
+
+
+def test_a_database_failure_mid_file_raises_instead_of_ending_the_file(make_user, client_for):
+    alice = make_user(username="alice", balance="1.00")
+    txns = Transaction.objects.bulk_create(
+        Transaction(kind="deposit", receiver=alice, amount=Decimal("1.00")) for _ in range(EXPORT_BATCH))
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(transaction=t, user=alice, direction="received", balance_after=Decimal(i + 2),
+                    created_at=t.created_at)
+        for i, t in enumerate(txns))
+    with connection.execute_wrapper(_fail_ledger_reads(after=1)):
+        response = client_for(alice).get(URL)
+        assert response.status_code == 200  # the first batch was read
+        chunks = iter(response.streaming_content)
+        sent = [next(chunks) for _ in range(1 + EXPORT_BATCH)]  # the header and the first batch
+        with pytest.raises(OperationalError):  # the server aborts the connection: no clean end
+            next(chunks)
+    assert len(sent) == 1 + EXPORT_BATCH
 
 
 def test_csv_lines_is_lazy():

@@ -34,6 +34,40 @@ def test_parties_download_pdf_and_text(transfer, alice, bob, client_for):
         assert number in body and "12.34" in body
 
 
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+OCTET = "application/octet-stream"
+OWN_TYPES = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["pdf", "txt"])
+def test_accept_decides_between_the_files_type_and_octet_stream(transfer, alice, client_for, settings, fmt):
+    ready = produce(transfer.pk)
+    stored = (Path(settings.MEDIA_ROOT) / (ready.pdf_path if fmt == "pdf" else ready.txt_path)).read_bytes()
+    own = OWN_TYPES[fmt]
+    bare = own.split(";")[0]
+    answers = {  # Accept (None: no header) -> the Content-Type answered
+        OCTET: OCTET,
+        f"{bare};q=0.5, {OCTET}": OCTET,
+        "*/*": own,
+        None: own,
+        bare: own,
+        f"{OCTET};q=0.5, {bare}": own,
+        "text/html, application/json": own,  # neither: the file's type, never a 406
+    }
+    client, url = client_for(alice), receipt_url(transfer.pk, f"?format={fmt}")
+    for accept, content_type in answers.items():
+        response = client.get(url, **({} if accept is None else {"HTTP_ACCEPT": accept}))
+        assert response.status_code == 200, accept
+        assert response["Content-Type"] == content_type, accept
+        assert _body(response) == stored, accept  # the same bytes, whatever the type says
+        assert response["Content-Disposition"].endswith(f'.{fmt}"'), accept
+        assert "Accept" in response["Vary"], accept
+
+
 @pytest.mark.django_db
 def test_receipt_of_someone_elses_transaction_is_404(transfer, make_user, client_for):
     produce(transfer.pk)

@@ -10,9 +10,20 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions as drf_exceptions
 
 from apps.core.exceptions import InvalidFilter
+from apps.core.filters import UTCDateTimeField
 from apps.core.ids import BIGINT_MAX
 from apps.core.money import AMOUNT_BOUND_PATTERN
-from apps.core.schema import ERROR_RESPONSES, INVALID_INPUT, ApiResponse, error_response, unknown_field
+from apps.core.schema import (
+    ERROR_RESPONSES,
+    INVALID_INPUT,
+    ApiResponse,
+    ErrorSerializer,
+    error_code,
+    error_details,
+    error_message,
+    error_response,
+    unknown_field,
+)
 from apps.transactions.exceptions import ReceiptPending
 from apps.transactions.filters import STATEMENT_MAX_DAYS
 from apps.transactions.pagination import HistoryCursorPagination
@@ -139,7 +150,9 @@ statement_schema = extend_schema(
 _RECEIPT_FILE = ApiResponse(
     OpenApiTypes.BINARY,
     description="The receipt file, as an attachment: `application/pdf` (`format=pdf`, the default) or "
-                "UTF-8 `text/plain` (`format=txt`). Both are bytes to be kept as they come.",
+                "UTF-8 `text/plain` (`format=txt`), or the same bytes as `application/octet-stream` "
+                "when the request's Accept prefers that type to the file's own (`*/*` or no Accept "
+                "keeps the file's type). Bytes, to be kept as they come.",
     headers={"Content-Disposition": {
         "schema": {"type": "string"}, "required": True,
         "description": 'The file name: `attachment; filename="R-YYYYMMDD-<10-digit id>.pdf"` (or `.txt`).',
@@ -157,9 +170,13 @@ receipt_schema = extend_schema(
                 "answers the same 409 while it is produced again.",
     parameters=[ReceiptQuerySerializer, TRANSACTION_ID_PARAMETER],
     responses={
-        # Both are files: bytes, to be saved as they come (never decoded and re-encoded). The PDF
-        # is listed first: generators that keep one representation keep it.
+        # All are files: bytes, to be saved as they come (never decoded and re-encoded). The PDF
+        # is listed first: generators that keep one representation keep it. Then the same bytes
+        # as application/octet-stream, which the server answers when Accept prefers it: a
+        # generator that reads only that binary type as bytes (and text/* as text) takes it
+        # before text/plain, and so keeps both files byte for byte.
         (200, "application/pdf"): _RECEIPT_FILE,
+        (200, "application/octet-stream"): _RECEIPT_FILE,
         (200, "text/plain"): _RECEIPT_FILE,
         400: error_response("Invalid query parameter.",
                             INVALID_INPUT.on("format", '"docx" is not a valid choice.', "invalid_choice"),
@@ -187,6 +204,27 @@ EXPORT_CSV_EXAMPLE = (
     "41,2026-03-01T11:00:00Z,deposit,received,,,100.00,100.00,Top-up by card\r\n"
 )
 
+
+def _refusals(description: str, **errors) -> ApiResponse:
+    """A 400 whose examples share one code: each named, so each shows one refusal."""
+    return ApiResponse(ErrorSerializer, description=description, examples=[
+        OpenApiExample(name, value={"code": error_code(error), "message": error_message(error),
+                                    "details": error_details(error)})
+        for name, error in errors.items()
+    ])
+
+
+def _invalid_filter(name: str, code: str, message: str) -> InvalidFilter:
+    return InvalidFilter(f"{name}: {message}", details={name: [{"code": code, "message": message}]})
+
+
+EXPORT_REFUSAL = _refusals(
+    "A query parameter is invalid, empty, repeated or unknown (`format`, `cursor` and `page_size` "
+    "included); `details` names each.",
+    UnknownParameter=_invalid_filter("page_size", "unknown_parameter", "Unknown query parameter."),
+    InvalidDate=_invalid_filter("from", "invalid", str(UTCDateTimeField().error_messages["invalid"])),
+)
+
 export_schema = extend_schema(
     operation_id="transactions_export",
     tags=["transactions"],
@@ -200,7 +238,10 @@ export_schema = extend_schema(
         "description that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written "
         "with a leading `'`, so that spreadsheets show it as text instead of running it. Any "
         "invalid, empty, repeated or unknown query parameter (`format`, `cursor` and `page_size` "
-        "included) is a 400 `invalid_filter`."
+        "included) is a 400 `invalid_filter`. A database failure before the first row is the usual 503 "
+        "`database_unavailable`; one after the file has begun (its 200 sent) aborts the connection "
+        "before the body's end (no final chunk), so the download fails rather than leaving a shorter "
+        "file that looks complete."
     ),
     parameters=EXPORT_PARAMETERS,
     responses={
@@ -212,7 +253,7 @@ export_schema = extend_schema(
                 "description": 'Always `attachment; filename="transactions.csv"`.',
             }},
         ),
-        400: INVALID_FILTER,
+        400: EXPORT_REFUSAL,
         401: ERROR_RESPONSES[401],
     },
 )

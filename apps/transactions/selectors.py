@@ -2,6 +2,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain, islice
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -9,6 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from apps.core.batches import keyset_rows
+from apps.core.money import cents
 from apps.transactions.exceptions import ReceiptLost, ReceiptPending
 from apps.transactions.models import LedgerEntry, Receipt
 from apps.transactions.receipts import receipt_number
@@ -55,9 +57,16 @@ def transaction_export(*, entries: QuerySet[LedgerEntry], batch_size: int = EXPO
     depth, and only one batch is ever in memory, so an export of a million
     entries streams in the memory of one batch. Entries written after the
     export started are newer than its first row and are not in it.
+
+    The first batch is read by this call, the others as the iterator is
+    consumed: a database that cannot answer fails the call itself (before a
+    response exists, so the request gets its 503), and a failure later raises
+    from the iterator, never a shorter result that looks whole.
     """
-    return keyset_rows(entries.values_list(*EXPORT_COLUMNS), key="transaction_id", batch_size=batch_size,
+    rows = keyset_rows(entries.values_list(*EXPORT_COLUMNS), key="transaction_id", batch_size=batch_size,
                        descending=True)
+    first = list(islice(rows, batch_size))  # stops at the batch's end: the next one is not read
+    return chain(first, rows)
 
 
 @dataclass(frozen=True)
@@ -72,11 +81,6 @@ class Statement:
     count: int
 
 
-def _cents(value) -> Decimal:
-    """A stored amount or a sum, to cents (SQLite adds decimals as floats)."""
-    return Decimal("0.00") if value is None else Decimal(value).quantize(Decimal("0.01"))
-
-
 def _balance_before(*, user_id: int, moment: dt.datetime) -> Decimal:
     """The running balance just before ``moment``: the last earlier entry's, 0 before the first.
 
@@ -88,7 +92,7 @@ def _balance_before(*, user_id: int, moment: dt.datetime) -> Decimal:
     """
     last = (LedgerEntry.objects.filter(user_id=user_id, created_at__lt=moment)
             .order_by("-created_at", "-transaction_id").values_list("balance_after", flat=True).first())
-    return _cents(last)
+    return cents(last)
 
 
 def transaction_statement(*, user_id: int, start: dt.datetime, end: dt.datetime) -> Statement:
@@ -111,7 +115,7 @@ def transaction_statement(*, user_id: int, start: dt.datetime, end: dt.datetime)
         start=start, end=end, currency=settings.WALLET_CURRENCY,
         opening_balance=_balance_before(user_id=user_id, moment=start),
         closing_balance=_balance_before(user_id=user_id, moment=end),
-        total_in=_cents(totals["total_in"]), total_out=_cents(totals["total_out"]), count=totals["count"],
+        total_in=cents(totals["total_in"]), total_out=cents(totals["total_out"]), count=totals["count"],
     )
 
 

@@ -1,4 +1,5 @@
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils.cache import patch_vary_headers
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
@@ -19,15 +20,27 @@ from apps.transactions.selectors import (
 from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer, StatementSerializer
 from apps.transactions.services import receipt_download
 
+# The receipt's bytes under their generic type, for clients that read only that type as bytes.
+OCTET_STREAM = "application/octet-stream"
+
 
 class FirstRendererNegotiation(BaseContentNegotiation):
-    """The file itself ignores Accept; errors are always JSON (never a 406)."""
+    """Errors are always JSON (never a 406); a file's type is its view's (the receipt: ``file_type``)."""
 
     def select_parser(self, request, parsers):
         return parsers[0]
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type
+
+
+def file_type(request, content_type: str) -> str:
+    """``content_type``, or ``application/octet-stream`` (the same bytes) when Accept prefers it.
+
+    ``*/*``, no Accept, or an Accept that names neither keeps the file's own type.
+    """
+    own = content_type.split(";")[0].strip()
+    return OCTET_STREAM if request.get_preferred_type([own, OCTET_STREAM]) == OCTET_STREAM else content_type
 
 
 @history_schema
@@ -68,8 +81,8 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         """Routed by ``urls.py`` at ``transactions/export.csv`` (no trailing slash, no format suffix)."""
         query = StrictFilterBackend().validated_filterset(
             request, transaction_entries(user_id=request.user.id), self)
-        response = StreamingHttpResponse(csv_lines(transaction_export(entries=query.qs)),
-                                         content_type="text/csv; charset=utf-8")
+        rows = transaction_export(entries=query.qs)  # the first batch is read here: a failure is a 503
+        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="transactions.csv"'
         return response
 
@@ -81,5 +94,7 @@ class TransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         query.is_valid(raise_exception=True)
         found = receipt_download(user_id=request.user.id, transaction_id=int(id),
                                  fmt=query.validated_data["format"])
-        return FileResponse(found.file, as_attachment=True, filename=found.filename,
-                            content_type=found.content_type)
+        response = FileResponse(found.file, as_attachment=True, filename=found.filename,
+                                content_type=file_type(request, found.content_type))
+        patch_vary_headers(response, ["Accept"])
+        return response

@@ -5,10 +5,10 @@ Python's Unicode ``\\w``) limited to the Basic Multilingual Plane, and then
 only names every receipt font can draw (``user_create`` refuses the others
 with ``username_unprintable``). OpenAPI patterns are ECMA-262 regular
 expressions, where ``\\w`` means ASCII only: the schema's pattern therefore
-lists the accepted characters as ``\\uXXXX`` ranges, which mean the same in
-JavaScript and Python. Small gaps between accepted ranges are folded in (a
-shorter pattern): the pattern may admit a name the server still refuses with
-a documented 400, never refuse a name the server accepts.
+lists exactly the accepted characters as ``\\uXXXX`` ranges, which mean the
+same in JavaScript and Python. A client that checks a name against it is
+neither stricter nor looser than the server (only a taken name is refused
+beyond it).
 """
 import re
 from functools import cache
@@ -17,7 +17,6 @@ from functools import cache
 # Italic) that a pattern cannot spell the same way in JavaScript (UTF-16 pairs) and Python.
 USERNAME_REGEX = r"^(?:(?![\U00010000-\U0010FFFF])[\w.@+-])+\Z"
 USERNAME_INVALID = "Letters, digits and @/./+/-/_ only."
-_FOLD_GAPS_UP_TO = 128  # code points
 
 
 def _accepted(char: str) -> bool:
@@ -29,7 +28,7 @@ def _accepted(char: str) -> bool:
 def _ranges(code_points: list[int]) -> list[tuple[int, int]]:
     ranges: list[list[int]] = []
     for cp in code_points:
-        if ranges and cp - ranges[-1][1] <= _FOLD_GAPS_UP_TO:
+        if ranges and cp == ranges[-1][1] + 1:
             ranges[-1][1] = cp
         else:
             ranges.append([cp, cp])
@@ -43,7 +42,7 @@ def _escape(cp: int) -> str:
 
 @cache
 def username_pattern() -> str:
-    """The schema's pattern: every character the server accepts in a username, as BMP ranges."""
+    """The schema's pattern: exactly the characters the server accepts in a username, as BMP ranges."""
     accepted = [cp for cp in range(0x10000) if not 0xD800 <= cp <= 0xDFFF and _accepted(chr(cp))]
     body = "".join(_escape(low) if low == high else f"{_escape(low)}-{_escape(high)}"
                    for low, high in _ranges(accepted))
