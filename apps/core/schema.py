@@ -7,6 +7,7 @@ class carries, an ``ErrorCode``. Its code, status, message and ``Retry-After``
 are read from there, so each is written once and every example shows the
 message the server sends.
 """
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from drf_spectacular.openapi import AutoSchema
@@ -225,11 +226,13 @@ def error_codes_text(errors) -> str:
 
 def error_response(description: str, *errors) -> ApiResponse:
     """The error body, with one example per error that the operation answers under this status."""
-    examples = [
-        OpenApiExample(error_code(error), value={"code": error_code(error), "message": error_message(error),
-                                                 "details": error_details(error)})
-        for error in errors
-    ]
+    examples, seen = [], Counter()
+    for error in errors:
+        code = error_code(error)
+        seen[code] += 1  # two refusals may share a code (an access and a refresh token not valid)
+        name = code if seen[code] == 1 else f"{code}_{seen[code]}"
+        examples.append(OpenApiExample(name, value={"code": code, "message": error_message(error),
+                                                    "details": error_details(error)}))
     retry = [_retry_after(error) for error in errors]
     headers = retry_after_header(required=all(retry)) if any(r is not False for r in retry) else None
     return ApiResponse(ErrorSerializer, description=description, examples=examples, headers=headers)

@@ -27,6 +27,11 @@ class HistoryFilter(django_filters.FilterSet):
 
 
 STATEMENT_MAX_DAYS = 366
+# The range's refusals, written once: the filter sends them, the schema's examples show them.
+RANGE_INVALID_CODE, RANGE_INVALID = "invalid_range", "Must be later than `from`."
+RANGE_TOO_LONG_CODE = "range_too_long"
+RANGE_TOO_LONG = f"The range may span at most {STATEMENT_MAX_DAYS} days."
+
 _RANGE_HELP = ("ISO 8601 date (`2026-03-01`, midnight UTC) or date-time with an offset "
                "(`2026-03-01T00:00:00%2B02:00`, `…Z`).")
 
@@ -39,11 +44,9 @@ class StatementRangeForm(forms.Form):
         start, end = cleaned.get("from"), cleaned.get("to")
         if start is not None and end is not None:
             if end <= start:
-                self.add_error("to", forms.ValidationError("Must be later than `from`.",
-                                                           code="invalid_range"))
+                self.add_error("to", forms.ValidationError(RANGE_INVALID, code=RANGE_INVALID_CODE))
             elif end - start > timedelta(days=STATEMENT_MAX_DAYS):
-                self.add_error("to", forms.ValidationError(
-                    f"The range may span at most {STATEMENT_MAX_DAYS} days.", code="range_too_long"))
+                self.add_error("to", forms.ValidationError(RANGE_TOO_LONG, code=RANGE_TOO_LONG_CODE))
         return cleaned
 
 

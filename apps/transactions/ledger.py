@@ -3,9 +3,10 @@
 ``movement_record`` writes a movement's rows: the ``Transaction``, one
 ``LedgerEntry`` per party and the owed ``Receipt``, in plain SQL: one statement
 on PostgreSQL, three on SQLite. A transfer is the hottest write path; the same
-rows through ``objects.create`` and ``bulk_create`` cost 0.27 ms more CPU per
-movement (median of 5 x 1,000 movements in one process), so the statements
-are written once here. They run only inside a movement's transaction, after
+rows through ``objects.create`` and ``bulk_create`` cost 0.52 and 0.57 ms more
+CPU per movement in two runs of ``bench/movement_sql.py`` (median of 5 x 1,000
+movements in one process, on PostgreSQL), so the statements are written once
+here. They run only inside a movement's transaction, after
 its wallets are locked (``apps.wallets.services``).
 
 ``ledger_verify`` checks the books: every check is an aggregate or window
@@ -77,8 +78,11 @@ def _receipt_owed_sql() -> str:
 def _movement_sql_postgresql(entries: int) -> str:
     """The three inserts as one statement (data-modifying CTEs), one round trip instead of three.
 
-    Measured in one process (median of 5 x 1,000 movements): 0.18 ms less
-    CPU and 0.35 ms less time per transfer than the three statements.
+    Kept for the statement count (3 per transfer instead of 5, fewer than
+    before the outbox added its row) and the round trips a network adds; in
+    one process on the same host ``bench/movement_sql.py`` measured no CPU
+    difference (+0.00 and +0.04 ms for three statements) and wall time
+    within noise (-0.12 and +0.11 ms).
     """
     rows = ", ".join(["(%s::bigint, %s, %s::bigint, %s::numeric)"] * entries)
     return (f"WITH t AS ({_transaction_sql()}), "

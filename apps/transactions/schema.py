@@ -25,7 +25,7 @@ from apps.core.schema import (
     unknown_field,
 )
 from apps.transactions.exceptions import ReceiptPending
-from apps.transactions.filters import STATEMENT_MAX_DAYS
+from apps.transactions.filters import RANGE_TOO_LONG, RANGE_TOO_LONG_CODE, STATEMENT_MAX_DAYS
 from apps.transactions.pagination import HistoryCursorPagination
 from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer, StatementSerializer
 
@@ -126,8 +126,8 @@ STATEMENT_EXAMPLE = {
 STATEMENT_REFUSAL = error_response(
     "`from` or `to` is missing, invalid, empty or repeated, `to` is not later than `from` or more than "
     f"{STATEMENT_MAX_DAYS} days after it, or another parameter is given; `details` names it.",
-    InvalidFilter(f"to: The range may span at most {STATEMENT_MAX_DAYS} days.", details={"to": [
-        {"code": "range_too_long", "message": f"The range may span at most {STATEMENT_MAX_DAYS} days."}]}),
+    InvalidFilter(f"to: {RANGE_TOO_LONG}", details={"to": [
+        {"code": RANGE_TOO_LONG_CODE, "message": RANGE_TOO_LONG}]}),
 )
 
 statement_schema = extend_schema(
@@ -198,10 +198,11 @@ EXPORT_PARAMETERS = [
     OpenApiParameter("to", OpenApiTypes.DATETIME,
                      description=f"Exclusive, like `created_before`. {_RANGE_END}"),
 ]
+# Times as the export writes them: UTC with the stored microseconds (none when they are zero).
 EXPORT_CSV_EXAMPLE = (
     "id,time,kind,direction,counterparty_id,counterparty_username,amount,balance_after,description\r\n"
-    '42,2026-03-01T12:00:00Z,transfer,sent,2,bob,10.00,90.00,"Dinner, Friday"\r\n'
-    "41,2026-03-01T11:00:00Z,deposit,received,,,100.00,100.00,Top-up by card\r\n"
+    '42,2026-03-01T12:00:00.312450Z,transfer,sent,2,bob,10.00,90.00,"Dinner, Friday"\r\n'
+    "41,2026-03-01T11:00:00.048113Z,deposit,received,,,100.00,100.00,Top-up by card\r\n"
 )
 
 

@@ -8,7 +8,7 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions as drf_exceptions
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.serializers import TokenObtainSerializer
 
 from apps.core.schema import (
@@ -199,8 +199,9 @@ logout_schema = extend_schema_view(post=extend_schema(
     responses={204: OpenApiResponse(description="The refresh token is revoked."),
                400: error_response("Missing or malformed field, or a field the endpoint does not know.",
                                    required_field("refresh"), unknown_field("access"), JSON_PARSE_ERROR),
-               401: error_response("Missing access token, or the refresh token is invalid, "
+               401: error_response("Missing or invalid access token, or the refresh token is invalid, "
                                    "expired, already revoked or someone else's.",
-                                   drf_exceptions.NotAuthenticated, RefreshTokenInvalid),
+                                   drf_exceptions.NotAuthenticated, InvalidToken, AuthenticationFailed,
+                                   RefreshTokenInvalid),
                429: ERROR_RESPONSES[429]},
 ))

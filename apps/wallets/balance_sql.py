@@ -1,9 +1,10 @@
 """The balance write of a money movement, as one plain SQL statement.
 
 Written through the query builder (``update()`` with ``F``, ``Case`` and
-``Round``) the same statement cost 0.67 ms more CPU per movement (median of
-5 x 1,000 movements in one process): compiling it cost more than PostgreSQL
-spends running it. It runs unchanged on PostgreSQL and SQLite, only inside a
+``Round``) the same statement cost 0.61 and 0.63 ms more CPU per movement in
+two runs of ``bench/movement_sql.py`` (median of 5 x 1,000 movements in one
+process, on PostgreSQL): compiling it costs more than PostgreSQL spends
+running it. It runs unchanged on PostgreSQL and SQLite, only inside a
 movement's transaction after its wallets are locked.
 
 The UPDATE applies deltas (``balance + delta``) rather than writing values
