@@ -11,10 +11,9 @@ import psycopg2
 import pytest
 from django.db import OperationalError, close_old_connections, connection
 
-from apps.transactions.models import LedgerEntry, Transaction
 from apps.transactions.selectors import EXPORT_BATCH
 from apps.wallets.services import transfer_create
-from tests.conftest import balance_of
+from tests.conftest import balance_of, deposits_in_bulk
 
 TRANSFER = "/api/wallet/transfer/"
 EXPORT = "/api/transactions/export.csv"
@@ -97,12 +96,7 @@ def test_connection_dropped_before_an_export_is_a_503_not_an_empty_file(make_use
 def test_connection_dropped_mid_export_aborts_the_file(make_user, client_for):
     _postgresql_only()
     alice = make_user(balance="1.00")
-    txns = Transaction.objects.bulk_create(
-        Transaction(kind="deposit", receiver=alice, amount=Decimal("1.00")) for _ in range(EXPORT_BATCH))
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(transaction=t, user=alice, direction="received", balance_after=Decimal(i + 2),
-                    created_at=t.created_at)
-        for i, t in enumerate(txns))
+    deposits_in_bulk(alice, EXPORT_BATCH, opening=Decimal("1.00"))
     response = client_for(alice).get(EXPORT)
     assert response.status_code == 200  # the first batch is read
     chunks = iter(response.streaming_content)

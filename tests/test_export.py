@@ -8,10 +8,10 @@ from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.transactions.exports import HEADER, csv_lines, spreadsheet_safe
-from apps.transactions.models import LedgerEntry, Transaction
+from apps.transactions.models import Transaction
 from apps.transactions.selectors import EXPORT_BATCH, transaction_entries, transaction_export
 from apps.wallets.services import deposit_create, transfer_create
-from tests.conftest import backdate
+from tests.conftest import backdate, deposits_in_bulk
 
 pytestmark = pytest.mark.django_db
 URL = "/api/transactions/export.csv"
@@ -140,12 +140,7 @@ def test_anonymous_is_401(api):
 
 def test_a_big_export_streams_in_keyset_batches(make_user, client_for):
     alice = make_user(username="alice")
-    txns = Transaction.objects.bulk_create(
-        Transaction(kind="deposit", receiver=alice, amount=Decimal("1.00")) for _ in range(4_500))
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(transaction=t, user=alice, direction="received", balance_after=Decimal(i + 1),
-                    created_at=t.created_at)
-        for i, t in enumerate(txns))
+    txns = deposits_in_bulk(alice, 4_500)
     rows = list(transaction_export(entries=transaction_entries(user_id=alice.pk), batch_size=1_000))
     assert [r[0] for r in rows] == [t.pk for t in reversed(txns)]
 
@@ -187,12 +182,7 @@ def test_a_database_failure_before_the_first_row_is_a_503(trio, client_for):
 
 def test_a_database_failure_mid_file_raises_instead_of_ending_the_file(make_user, client_for):
     alice = make_user(username="alice", balance="1.00")
-    txns = Transaction.objects.bulk_create(
-        Transaction(kind="deposit", receiver=alice, amount=Decimal("1.00")) for _ in range(EXPORT_BATCH))
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(transaction=t, user=alice, direction="received", balance_after=Decimal(i + 2),
-                    created_at=t.created_at)
-        for i, t in enumerate(txns))
+    deposits_in_bulk(alice, EXPORT_BATCH, opening=Decimal("1.00"))
     with connection.execute_wrapper(_fail_ledger_reads(after=1)):
         response = client_for(alice).get(URL)
         assert response.status_code == 200  # the first batch was read
