@@ -44,7 +44,7 @@ class Background:
                 "MEDIA_ROOT": str(self.media), "DEBUG": "true", "CONN_MAX_AGE": "0",
                 "RECEIPT_RELAY_INTERVAL": "0.5", **extra}
 
-    def start(self, kind: str, broker_url: str, wait_ready: bool = True, **extra) -> subprocess.Popen:
+    def start(self, kind: str, broker_url: str, **extra) -> subprocess.Popen:
         log_path = self.logs / f"{kind}-{len(self.procs)}.log"
         if kind == "worker":
             args = ["worker", "-l", "info", "--concurrency", "1", "--without-gossip", "--without-mingle",
@@ -57,7 +57,7 @@ class Background:
                                     start_new_session=True)
         proc.log_path = log_path
         self.procs.append(proc)
-        if kind == "worker" and wait_ready:
+        if kind == "worker":
             started = time.monotonic()
             while b" ready." not in log_path.read_bytes():
                 if proc.poll() is not None or time.monotonic() - started > 60:

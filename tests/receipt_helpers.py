@@ -1,10 +1,14 @@
 """Shared pieces of the receipt tests."""
 import io
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pypdf
 
 from apps.transactions.models import Receipt
+from apps.transactions.receipts import Party, ReceiptData
 from apps.transactions.tasks import receipts_relay
 
 
@@ -58,3 +62,25 @@ def shown_name(lines: list[str], user_id: int) -> str:
     """A party's name as printed: its wrapped lines joined, without the "(user id N)" after it."""
     # a line break at a space drops that space
     return "".join(lines).removesuffix(f"(user id {user_id})").rstrip(" ")
+
+
+def receipt(sender: str | None = "alice", receiver: str = "bob", **changes) -> ReceiptData:
+    fields = {
+        "transaction_id": 42, "kind": "transfer", "amount": Decimal("12.34"),
+        # 09:08:09 at UTC+2: the receipt shows UTC
+        "created_at": datetime(2024, 5, 6, 9, 8, 9, tzinfo=timezone(timedelta(hours=2))),
+        "sender": None if sender is None else Party(id=1, username=sender),
+        "receiver": Party(id=2, username=receiver),
+        "currency": "USD", "issuer": "Wallet",
+    }
+    return ReceiptData(**{**fields, **changes})
+
+
+def assert_prints_as(shown: str, name: str) -> None:
+    if unicodedata.bidirectional(name[0]) in ("R", "AL"):
+        # Right to left: the name comes back right to left, Arabic in its joined forms
+        # (presentation forms, which NFKC maps back to the letters).
+        assert unicodedata.normalize("NFKC", shown[::-1]) == name
+        assert shown != name[::-1] or max(name) < "\u0600"  # Arabic is shaped, not only reversed
+    else:
+        assert shown == name

@@ -26,7 +26,8 @@ def imported_apps(path: Path) -> set[str]:
         names = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path}:{node.lineno}: a relative import hides which app it reaches"
             names = [node.module]
         found |= {name.split(".")[1] for name in names if name.startswith("apps.") and "." in name}
     return found

@@ -1,5 +1,8 @@
 """Keyset batches (``apps/core/batches.py``): every row once, in key order, one statement per batch."""
+from unittest import mock
+
 import pytest
+from django.db import connection
 
 from apps.core.batches import keyset_rows
 from apps.wallets.models import Wallet
@@ -31,5 +34,7 @@ def test_a_filtered_queryset_keeps_its_filter(wallets):
 
 def test_wallet_balances_reads_no_server_side_cursor(wallets, django_assert_num_queries):
     """``verify_ledger``'s scan: plain statements, so it works behind a transaction pooler."""
-    with django_assert_num_queries(1):
+    no_server_side_cursor = mock.patch.object(connection, "chunked_cursor",
+                                              side_effect=AssertionError("server-side cursor"))
+    with django_assert_num_queries(1), no_server_side_cursor:
         assert [row[0] for row in wallet_balances()] == wallets

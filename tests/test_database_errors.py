@@ -88,7 +88,7 @@ def test_connection_dropped_before_an_export_is_a_503_not_an_empty_file(make_use
     close_old_connections()  # as the server does when a request ends (the test client leaves it out)
     retried = client.get(EXPORT)
     assert retried.status_code == 200
-    lines = b"".join(retried.streaming_content).decode().splitlines()
+    lines = retried.getvalue().decode().splitlines()
     assert len(lines) == 3  # the header, the transfer and the funding deposit
 
 

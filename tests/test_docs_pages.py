@@ -62,7 +62,7 @@ def test_whitenoise_serves_collected_assets_without_debug(settings, tmp_path):
     for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
         response = client.get(asset)
         assert response.status_code == 200, asset
-        assert b"".join(response.streaming_content)
+        assert response.getvalue()
     assert client.get("/static/admin/css/base.css").status_code == 200
     assert client.get("/static/no-such-file.js").status_code == 404
 

@@ -28,7 +28,7 @@ from tests.conftest import DEFAULT_PASSWORD
 
 BASE = Path(settings.BASE_DIR)
 PACKAGE = "wallet_api_client"
-PASSWORD = "a-fine-password-42"
+PASSWORD = DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

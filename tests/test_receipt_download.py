@@ -26,16 +26,12 @@ def test_parties_download_pdf_and_text(transfer, alice, bob, client_for):
         assert pdf.status_code == 200
         assert pdf["Content-Type"] == "application/pdf"
         assert f'filename="{number}.pdf"' in pdf["Content-Disposition"]
-        assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+        assert pdf.getvalue().startswith(b"%PDF")
         txt = client_for(user).get(receipt_url(transfer.pk, "?format=txt"))
         assert txt.status_code == 200
         assert txt["Content-Type"].startswith("text/plain")
-        body = b"".join(txt.streaming_content).decode()
+        body = txt.getvalue().decode()
         assert number in body and "12.34" in body
-
-
-def _body(response) -> bytes:
-    return b"".join(response.streaming_content)
 
 
 OCTET = "application/octet-stream"
@@ -63,7 +59,7 @@ def test_accept_decides_between_the_files_type_and_octet_stream(transfer, alice,
         response = client.get(url, **({} if accept is None else {"HTTP_ACCEPT": accept}))
         assert response.status_code == 200, accept
         assert response["Content-Type"] == content_type, accept
-        assert _body(response) == stored, accept  # the same bytes, whatever the type says
+        assert response.getvalue() == stored, accept  # the same bytes, whatever the type says
         assert response["Content-Disposition"].endswith(f'.{fmt}"'), accept
         assert "Accept" in response["Vary"], accept
 
@@ -135,7 +131,7 @@ def test_deleted_receipt_file_is_409_then_rendered_again(transfer, alice, bob, c
         p for t in Receipt.objects.all() for p in (t.pdf_path, t.txt_path) if p)
     download = client_for(bob).get(receipt_url(transfer.pk, f"?format={fmt}"))
     assert download.status_code == 200
-    assert b"".join(download.streaming_content) == original  # deterministic: the same file
+    assert download.getvalue() == original  # deterministic: the same file
 
 
 @pytest.mark.django_db

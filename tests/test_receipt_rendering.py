@@ -13,16 +13,13 @@ import re
 import shutil
 import subprocess
 import sys
-import unicodedata
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pypdf
 import pytest
 
 from apps.transactions.receipts import (
-    Party,
-    ReceiptData,
     RenderedReceipt,
     receipt_lines,
     render_batch,
@@ -30,7 +27,7 @@ from apps.transactions.receipts import (
     render_pdf_canvas,
     render_text,
 )
-from tests.receipt_helpers import LABELS, shown_name, shown_rows
+from tests.receipt_helpers import LABELS, assert_prints_as, receipt, shown_name, shown_rows
 
 # Usernames Helvetica draws (WinAnsiEncoding), some with characters a PDF string escapes.
 WINANSI_NAMES = ["alice", "a(b)c", "((", ")", "back\\slash", "\\(", "Zoë", "Œuvre€", "José.Müller-Ærø",
@@ -40,18 +37,6 @@ WINANSI_NAMES = ["alice", "a(b)c", "((", ")", "back\\slash", "\\(", "Zoë", "Œu
 UNICODE_NAMES = ["Łukasz_Żółć", "Nguyễn_Văn", "Иван_Петров", "Ελένη", "Հայկ", "ნინო", "مريم_الأحمد",
                  "דוד_כהן", "李雷_u1", "やまだ山田", "김민준", "Ж" * 150, "雷" * 150]
 LEGACY_NAMES = ["tab\there", "nul\x00", "del\x7f", "o\u0301", "ሰላም", "राम", "evil\u202etxt", "ߊߋ"]
-
-
-def receipt(sender: str | None = "alice", receiver: str = "bob", **changes) -> ReceiptData:
-    fields = {
-        "transaction_id": 42, "kind": "transfer", "amount": Decimal("12.34"),
-        # 09:08:09 at UTC+2: the receipt shows UTC
-        "created_at": datetime(2024, 5, 6, 9, 8, 9, tzinfo=timezone(timedelta(hours=2))),
-        "sender": None if sender is None else Party(id=1, username=sender),
-        "receiver": Party(id=2, username=receiver),
-        "currency": "USD", "issuer": "Wallet",
-    }
-    return ReceiptData(**{**fields, **changes})
 
 
 # --- reading a PDF back -------------------------------------------------------------
@@ -121,16 +106,6 @@ def assert_well_formed(pdf: bytes) -> None:
     for number, offset in offsets.items():
         assert pdf[offset:].startswith(b"%d 0 obj\n" % number), (number, pdf[offset:offset + 20])
     assert pdf.count(b" 0 obj\n") == len(offsets)
-
-
-def assert_prints_as(shown: str, name: str) -> None:
-    if unicodedata.bidirectional(name[0]) in ("R", "AL"):
-        # Right to left: the name comes back right to left, Arabic in its joined forms
-        # (presentation forms, which NFKC maps back to the letters).
-        assert unicodedata.normalize("NFKC", shown[::-1]) == name
-        assert shown != name[::-1] or max(name) < "\u0600"  # Arabic is shaped, not only reversed
-    else:
-        assert shown == name
 
 
 def fonts_of(pdf: bytes) -> set[bytes]:

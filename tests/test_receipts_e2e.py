@@ -11,14 +11,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.utils import timezone
 
-from apps.transactions.models import Receipt, Transaction
+from apps.transactions.models import Receipt
 from apps.wallets.services import deposit_create
 from tests.background import REDIS_URL, Background
 from tests.broker_proxy import BrokerProxy
 from tests.celery_helpers import broker
-from tests.conftest import access_token_for
+from tests.conftest import access_token_for, deposits_in_bulk
 from tests.http import post_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -120,11 +119,8 @@ def test_two_workers_share_a_backlog_and_render_each_receipt_once(make_user, bac
 
 def _owed_in_bulk(count: int, make_user) -> list[int]:
     """``count`` committed deposits owing their receipts, written in bulk (fast to set up)."""
-    user, now = make_user(), timezone.now()
-    txns = Transaction.objects.bulk_create(
-        Transaction(kind="deposit", receiver=user, amount=Decimal("1.00"), created_at=now)
-        for _ in range(count))
-    Receipt.objects.bulk_create(Receipt(transaction=txn, due_at=now) for txn in txns)
+    txns = deposits_in_bulk(make_user(), count)
+    Receipt.objects.bulk_create(Receipt(transaction=txn, due_at=txn.created_at) for txn in txns)
     return [txn.pk for txn in txns]
 
 

@@ -28,7 +28,7 @@ from tests.http_proxy import AnswerLosingProxy
 from tests.web_client_page import WebClient, signed_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_browser]
-PASSWORD = "a-fine-password-42"
+PASSWORD = DEFAULT_PASSWORD
 
 
 def _same_origin_only(page: WebClient) -> None:
