@@ -21,6 +21,14 @@ class ApiError(Exception):
         self.details = details
         super().__init__(self.message)
 
+    @classmethod
+    def on_field(cls, field: str, message: str, *, code: str | None = None, prefixed: bool = False):
+        """The refusal of one field, as the exception handler writes a field error: ``details``
+        names the field with its own code (the class's by default); ``prefixed`` starts the
+        top-level message with the field's name."""
+        return cls(f"{field}: {message}" if prefixed else message,
+                   details={field: [{"code": code or cls.code, "message": message}]})
+
 
 # --- Invalid input --------------------------------------------------------------
 
@@ -34,6 +42,10 @@ class InvalidAmount(ApiError):
 class InvalidFilter(ApiError):
     code = "invalid_filter"
     message = "A query parameter is not valid."
+
+    @classmethod
+    def on_param(cls, param: str, code: str, message: str) -> "InvalidFilter":
+        return cls.on_field(param, message, code=code, prefixed=True)
 
 
 # --- Requests refused before any service runs -----------------------------------

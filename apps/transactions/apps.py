@@ -8,10 +8,10 @@ class TransactionsConfig(AppConfig):
     label = "transactions"
 
     def ready(self) -> None:
-        from apps.transactions.receipt_fonts import code_point, unprintable, winansi
+        from apps.transactions.receipt_fonts import code_point, unprintable
 
         issuer = settings.RECEIPT_ISSUER
-        if not winansi(issuer) and (missing := unprintable(issuer)):  # Helvetica's text needs no font file
+        if missing := unprintable(issuer):
             raise ImproperlyConfigured(
                 "RECEIPT_ISSUER has characters the receipt fonts cannot print: "
                 + ", ".join(f"{c!r} {code_point(c)}" for c in missing))

@@ -94,6 +94,16 @@ def _movement_sql_postgresql(entries: int) -> str:
             f"SELECT t.id FROM t")
 
 
+def movement_insert_each(cursor, transaction_row: list, parties: list[tuple], owed: list) -> int:
+    """The three inserts one statement each (SQLite, which has no data-modifying CTEs); the id."""
+    at = transaction_row[4]
+    cursor.execute(_transaction_sql(), transaction_row)
+    txn_id = cursor.fetchone()[0]
+    cursor.execute(_entries_sql(len(parties)), [value for party in parties for value in (txn_id, *party, at)])
+    cursor.execute(_receipt_owed_sql(), [txn_id, *owed])
+    return txn_id
+
+
 _TRANSACTION_FIELDS = ("id", "kind", "sender_id", "receiver_id", "amount", "created_at", "description")
 
 
@@ -117,19 +127,15 @@ def movement_record(*, kind: str, sender_id: int | None, receiver_id: int, amoun
     parties = [(receiver_id, LedgerEntry.Direction.RECEIVED.value, sender_id, receiver_balance)]
     if sender_id is not None:
         parties.append((sender_id, LedgerEntry.Direction.SENT.value, receiver_id, sender_balance))
+    row = [str(kind), sender_id, receiver_id, amount, at, description]
     owed = [Receipt.Status.PENDING.value, at, at]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(_movement_sql_postgresql(len(parties)),
-                           [str(kind), sender_id, receiver_id, amount, at, description,
-                            *(value for party in parties for value in party), *owed])
+                           [*row, *(value for party in parties for value in party), *owed])
             txn_id = cursor.fetchone()[0]
         else:
-            cursor.execute(_transaction_sql(), [str(kind), sender_id, receiver_id, amount, at, description])
-            txn_id = cursor.fetchone()[0]
-            cursor.execute(_entries_sql(len(parties)),
-                           [value for party in parties for value in (txn_id, *party, at)])
-            cursor.execute(_receipt_owed_sql(), [txn_id, *owed])
+            txn_id = movement_insert_each(cursor, row, parties, owed)
     return Transaction.from_db(connection.alias, _TRANSACTION_FIELDS,
                                (txn_id, kind, sender_id, receiver_id, amount, now, description))
 

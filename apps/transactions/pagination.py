@@ -10,10 +10,6 @@ _PAGE_SIZE_RE = re.compile(r"[0-9]{1,9}")
 CURSOR_PATTERN = r"^[A-Za-z0-9+/]+={0,2}$"
 
 
-def _invalid(param: str, code: str, message: str) -> InvalidFilter:
-    return InvalidFilter(f"{param}: {message}", details={param: [{"code": code, "message": message}]})
-
-
 class HistoryCursorPagination(CursorPagination):
     """Keyset pagination: a page costs one index range scan at any depth.
 
@@ -36,7 +32,7 @@ class HistoryCursorPagination(CursorPagination):
         return int(raw)
 
     def page_size_refusal(self) -> InvalidFilter:
-        return _invalid(self.page_size_query_param, "invalid_page_size",
+        return InvalidFilter.on_param(self.page_size_query_param, "invalid_page_size",
                         f"Must be an integer from 1 to {self.max_page_size}.")
 
     def decode_cursor(self, request):
@@ -49,7 +45,7 @@ class HistoryCursorPagination(CursorPagination):
             cursor is False or cursor.offset != 0
             or (cursor.position is not None and bigint_from_text(cursor.position, minimum=0) is None)
         ):
-            raise _invalid(self.cursor_query_param, "invalid_cursor",
+            raise InvalidFilter.on_param(self.cursor_query_param, "invalid_cursor",
                            "Not a cursor from a previous page's next or previous link.")
         return cursor
 

@@ -126,8 +126,7 @@ STATEMENT_EXAMPLE = {
 STATEMENT_REFUSAL = error_response(
     "`from` or `to` is missing, invalid, empty or repeated, `to` is not later than `from` or more than "
     f"{STATEMENT_MAX_DAYS} days after it, or another parameter is given; `details` names it.",
-    InvalidFilter(f"to: {RANGE_TOO_LONG}", details={"to": [
-        {"code": RANGE_TOO_LONG_CODE, "message": RANGE_TOO_LONG}]}),
+    InvalidFilter.on_param("to", RANGE_TOO_LONG_CODE, RANGE_TOO_LONG),
 )
 
 statement_schema = extend_schema(
@@ -215,15 +214,11 @@ def _refusals(description: str, **errors) -> ApiResponse:
     ])
 
 
-def _invalid_filter(name: str, code: str, message: str) -> InvalidFilter:
-    return InvalidFilter(f"{name}: {message}", details={name: [{"code": code, "message": message}]})
-
-
 EXPORT_REFUSAL = _refusals(
     "A query parameter is invalid, empty, repeated or unknown (`format`, `cursor` and `page_size` "
     "included); `details` names each.",
-    UnknownParameter=_invalid_filter("page_size", "unknown_parameter", "Unknown query parameter."),
-    InvalidDate=_invalid_filter("from", "invalid", str(UTCDateTimeField().error_messages["invalid"])),
+    UnknownParameter=InvalidFilter.on_param("page_size", "unknown_parameter", "Unknown query parameter."),
+    InvalidDate=InvalidFilter.on_param("from", "invalid", str(UTCDateTimeField().error_messages["invalid"])),
 )
 
 export_schema = extend_schema(

@@ -2,6 +2,7 @@
 from rest_framework import status
 
 from apps.core.exceptions import ApiError
+from apps.transactions.receipt_fonts import PRINTABLE_SCRIPTS, code_point
 
 
 class UsernameTaken(ApiError):
@@ -12,6 +13,14 @@ class UsernameTaken(ApiError):
 class UsernameUnprintable(ApiError):
     code = "username_unprintable"
     message = "The username has characters that receipts cannot print."
+
+    @classmethod
+    def for_chars(cls, missing: list[str]) -> "UsernameUnprintable":
+        """The refusal naming (up to five of) the characters no receipt font draws."""
+        named = ", ".join(f"{c} ({code_point(c)[1:-1]})" for c in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        return cls.on_field("username", f"{cls.message[:-1]}: {named}{more}. Receipts print the letters "
+                                        f"and digits of scripts such as {PRINTABLE_SCRIPTS}.")
 
 
 class InvalidPassword(ApiError):

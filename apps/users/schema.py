@@ -18,7 +18,6 @@ from apps.core.schema import (
     required_field,
     unknown_field,
 )
-from apps.transactions.receipt_fonts import PRINTABLE_SCRIPTS
 from apps.users.exceptions import (
     InvalidPassword,
     RefreshTokenInvalid,
@@ -47,14 +46,10 @@ class StatelessJWTScheme(SimpleJWTScheme):
 
 USER_EXAMPLE = {"id": 1, "username": "alice", "email": "alice@example.com"}
 _SHORT = MinimumLengthValidator().get_error_message()
-_PASSWORD_TOO_SHORT = InvalidPassword(_SHORT, details={"password": [{"code": InvalidPassword.code,
-                                                                     "message": _SHORT}]})
-# The answer to the username "रमन_1" (Devanagari), as apps.users.services.user_create words it;
-# tests/test_schema_examples.py checks that the server sends exactly this.
-_UNPRINTABLE = ("The username has characters that receipts cannot print: र (U+0930), म (U+092E), "
-                f"न (U+0928). Receipts print the letters and digits of scripts such as {PRINTABLE_SCRIPTS}.")
-_USERNAME_UNPRINTABLE = UsernameUnprintable(_UNPRINTABLE, details={
-    "username": [{"code": UsernameUnprintable.code, "message": _UNPRINTABLE}]})
+_PASSWORD_TOO_SHORT = InvalidPassword.on_field("password", _SHORT)
+# The answer to the username "रमन_1" (Devanagari); tests/test_schema_examples.py checks that the
+# server sends exactly this.
+_USERNAME_UNPRINTABLE = UsernameUnprintable.for_chars(list("रमन"))
 
 register_schema = extend_schema_view(post=extend_schema(
     operation_id="auth_register",

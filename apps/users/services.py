@@ -7,7 +7,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from apps.transactions.receipt_fonts import PRINTABLE_SCRIPTS, code_point, unprintable
+from apps.transactions.receipt_fonts import unprintable
 from apps.users.exceptions import (
     InvalidPassword,
     RefreshTokenInvalid,
@@ -30,12 +30,7 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
     draws (a script they do not cover) is refused with ``username_unprintable``.
     """
     if missing := unprintable(username):
-        named = ", ".join(f"{c} ({code_point(c)[1:-1]})" for c in missing[:5])
-        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        message = (f"The username has characters that receipts cannot print: {named}{more}. Receipts "
-                   f"print the letters and digits of scripts such as {PRINTABLE_SCRIPTS}.")
-        raise UsernameUnprintable(message, details={
-            "username": [{"code": UsernameUnprintable.code, "message": message}]})
+        raise UsernameUnprintable.for_chars(missing)
     if User.objects.with_username(username).exists():
         raise UsernameTaken()
     user = User(username=username, email=email)

@@ -7,7 +7,7 @@ from django.db import connection
 from django.shortcuts import get_object_or_404
 
 from apps.core.batches import keyset_rows
-from apps.core.money import CENT
+from apps.core.money import cents
 from apps.wallets.models import Wallet
 
 
@@ -52,12 +52,6 @@ class LockedWallet(NamedTuple):
     balance: Decimal
 
 
-def _balance(value) -> Decimal:
-    # psycopg2 returns a Decimal; SQLite keeps decimals as floats, exact to 15 digits (the most
-    # a wallet holds there), so the float's shortest repr is the stored amount.
-    return value if isinstance(value, Decimal) else Decimal(repr(value)).quantize(CENT)
-
-
 def wallets_lock(*, user_ids: Iterable[int]) -> dict[int, LockedWallet]:
     """Lock the active users' wallets in one query, in ascending wallet id order.
 
@@ -72,4 +66,5 @@ def wallets_lock(*, user_ids: Iterable[int]) -> dict[int, LockedWallet]:
     with connection.cursor() as cursor:
         cursor.execute(_lock_sql(connection.vendor, len(ids)), ids)
         rows = cursor.fetchall()
-    return {user_id: LockedWallet(pk, user_id, _balance(balance)) for pk, user_id, balance in rows}
+    # SQLite hands back the balance as a float, exact to its 15 digits: to cents it is the stored amount.
+    return {user_id: LockedWallet(pk, user_id, cents(balance)) for pk, user_id, balance in rows}

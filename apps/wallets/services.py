@@ -94,14 +94,15 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal, descri
             _credit_check(receiver, amount)
 
             now = timezone.now()
+            sender_after = sender.balance - amount
             balances_apply({sender_id: -amount, receiver_id: amount}, now=now)
             # The log row, both ledger entries and the owed receipt: after the commit, the
             # receipt relay renders it (no broker I/O here, nothing scheduled on commit).
             txn = movement_record(kind=Transaction.Kind.TRANSFER, sender_id=sender_id,
                                   receiver_id=receiver_id, amount=amount, now=now,
-                                  sender_balance=sender.balance - amount,
+                                  sender_balance=sender_after,
                                   receiver_balance=receiver.balance + amount, description=description)
-            result = MovementResult(transaction=txn, balance=sender.balance - amount)
+            result = MovementResult(transaction=txn, balance=sender_after)
             if key_id is not None:
                 idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))
     except IdempotencyKeyTaken:
@@ -121,13 +122,14 @@ def deposit_create(*, user_id: int, amount: Decimal, description: str = "",
             _credit_check(wallet, amount)
 
             now = timezone.now()
+            balance_after = wallet.balance + amount
             balances_apply({user_id: amount}, now=now)
             # The log row, its ledger entry and the owed receipt: after the commit, the receipt
             # relay renders it (no broker I/O here, nothing scheduled on commit).
             txn = movement_record(kind=Transaction.Kind.DEPOSIT, sender_id=None, receiver_id=user_id,
-                                  amount=amount, now=now, receiver_balance=wallet.balance + amount,
+                                  amount=amount, now=now, receiver_balance=balance_after,
                                   description=description)
-            result = MovementResult(transaction=txn, balance=wallet.balance + amount)
+            result = MovementResult(transaction=txn, balance=balance_after)
             if key_id is not None:
                 idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))
     except IdempotencyKeyTaken:

@@ -15,7 +15,7 @@ export function h(tag, props = {}, ...children) {
   return node;
 }
 
-export function append(node, children) {
+function append(node, children) {
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
@@ -47,9 +47,9 @@ export function selectField(label, options, props = {}) {
   return {wrapper: h("div", {class: "field"}, h("label", {for: id}, label), select), input: select};
 }
 
-// An error region announced by screen readers when its text changes.
-export function alertBox() {
-  return h("p", {class: "alert", role: "alert", hidden: true});
+// An error region announced by screen readers when its text changes (hidden while empty).
+export function alertBox(message = "") {
+  return h("p", {class: "alert", role: "alert", hidden: !message}, message);
 }
 
 export function showAlert(box, message) {

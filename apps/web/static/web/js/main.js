@@ -1,6 +1,6 @@
 // The client's shell: who is signed in, which view is shown (from the URL's #fragment).
 import {ApiError, call, hasSession, onSessionEnd, signOut} from "./api.js";
-import {announce, h, replaceChildren} from "./dom.js";
+import {alertBox, announce, h, replaceChildren} from "./dom.js";
 import {sentence} from "./messages.js";
 import {renderAuth} from "./views/auth.js";
 import {renderDetail} from "./views/detail.js";
@@ -57,7 +57,7 @@ async function start() {
     await loadAccount();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return; // the session-end listener shows sign-in
-    replaceChildren(main, h("p", {class: "alert", role: "alert"}, sentence(error)),
+    replaceChildren(main, alertBox(sentence(error)),
       h("button", {type: "button", onclick: start}, "Try again"));
     return;
   }

@@ -60,7 +60,7 @@ export async function renderDetail(main, account, id) {
   try {
     item = await call("GET", `/api/transactions/${id}/`);
   } catch (error) {
-    replaceChildren(main, back, h("p", {class: "alert", role: "alert"}, sentence(error)));
+    replaceChildren(main, back, alertBox(sentence(error)));
     return;
   }
   const problem = alertBox();
