@@ -1,7 +1,7 @@
 """Peak memory of the CSV export: 10,000 rows against 1,000,000, each in a fresh process.
 
     SECRET_KEY=... DATABASE_URL=postgres://postgres@127.0.0.1:5432/wallet_bench \\
-        python bench/export_memory.py [--rows 10000 1000000]
+        python -m bench.export_memory [--rows 10000 1000000]
 
 PostgreSQL only (the histories are written straight in SQL by ``bench.seed``). The
 database is migrated, then one user per size gets a history of that many transfers
@@ -21,17 +21,8 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+from bench import django_setup
 
 
 def _max_rss_mib() -> float:
@@ -40,7 +31,7 @@ def _max_rss_mib() -> float:
 
 def child(user_id: int) -> dict:
     """Export one user's history through the view; what it cost."""
-    _django()
+    django_setup()
     from rest_framework.test import APIRequestFactory, force_authenticate
 
     from apps.transactions.urls import export_view
@@ -68,7 +59,7 @@ def child(user_id: int) -> dict:
 
 def prepare(rows: list[int]) -> dict[int, int]:
     """Migrate, and a user with ``n`` transfers and one deposit per size."""
-    _django()
+    django_setup()
     from django.core.management import call_command
 
     from bench.seed import analyze, create_history, create_users
@@ -95,8 +86,8 @@ def main() -> None:
     users = prepare(args.rows)
     results = {}
     for n, user_id in users.items():
-        out = subprocess.run([sys.executable, __file__, "--child", str(user_id)], check=True,
-                             capture_output=True, text=True, env=os.environ).stdout
+        out = subprocess.run([sys.executable, "-m", "bench.export_memory", "--child", str(user_id)],
+                             check=True, capture_output=True, text=True, env=os.environ).stdout
         results[n] = json.loads(out.strip().splitlines()[-1])
         print(f"{n:>9,} entries: {json.dumps(results[n])}", flush=True)
     if len(results) > 1:

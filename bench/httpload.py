@@ -74,7 +74,6 @@ def summarize_wrk(raw: dict, expected: int) -> dict:
         "ok": ok,
         "answered": answered,
         "in_flight": in_flight,
-        "requests": raw["requests"],
         "per_s": ok / seconds if seconds > 0 else math.nan,
         "seconds": seconds,
         "p50_ms": latency["p50"] / 1000 if answered else math.inf,

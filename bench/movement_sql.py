@@ -23,22 +23,12 @@ time per movement, and the difference from ``shipped``. A positive difference is
 the plain SQL saves.
 """
 import argparse
-import os
 import statistics
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+from bench import django_setup
 
 
 def _variants() -> dict:
@@ -78,14 +68,9 @@ def _variants() -> dict:
         at = connection.ops.adapt_datetimefield_value(now)
         parties = [(receiver_id, LedgerEntry.Direction.RECEIVED.value, sender_id, receiver_balance),
                    (sender_id, LedgerEntry.Direction.SENT.value, receiver_id, sender_balance)]
+        row = [str(kind), sender_id, receiver_id, amount, at, description]
         with connection.cursor() as cursor:
-            cursor.execute(ledger._transaction_sql(),
-                           [str(kind), sender_id, receiver_id, amount, at, description])
-            txn_id = cursor.fetchone()[0]
-            cursor.execute(ledger._entries_sql(len(parties)),
-                           [value for party in parties for value in (txn_id, *party, at)])
-            cursor.execute(ledger._receipt_owed_sql(), [txn_id, Receipt.Status.PENDING.value, at, at])
-        return txn_id
+            return ledger.movement_insert_each(cursor, row, parties, [Receipt.Status.PENDING.value, at, at])
 
     return {
         "shipped": (balances_apply, ledger.movement_record),
@@ -124,7 +109,7 @@ def main() -> None:
     parser.add_argument("--movements", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    _django()
+    django_setup()
     from django.core.management import call_command
     from django.db import connection
 

@@ -21,8 +21,8 @@ CELL_LABELS = {
     "blackhole": "spread, broker black-holed",
 }
 CPU_GROUPS = ("service", "PostgreSQL", "Redis", "Celery", "wrk", "pgbench", "other")
-NUMERIC = ("per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms", "machine_cpu", "driver_cpu_share",
-           "receipts_per_s", "celery_ms_per_receipt")
+NUMERIC = ("per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms", "machine_cpu", "receipts_per_s",
+           "celery_ms_per_receipt")
 TOP = 32
 
 # Targets (issue being worked on): ratios against the baseline measured in the same run.

@@ -81,8 +81,8 @@ class Client:
                 return port
         return self.ports[next(self.turn) % len(self.ports)]  # all passed over: try anyway
 
-    def send(self, attempt: Attempt, port: int | None = None) -> Attempt:
-        attempt.port = port or self.next_port()
+    def send(self, attempt: Attempt) -> Attempt:
+        attempt.port = self.next_port()
         connection = http.client.HTTPConnection("127.0.0.1", attempt.port, timeout=self.timeout)
         headers = {"Content-Type": "application/json", "Idempotency-Key": attempt.key,
                    "Authorization": f"Bearer {self.tokens[attempt.sender]}",

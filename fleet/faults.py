@@ -46,7 +46,7 @@ def load_with_faults(stack: Stack, load: Load, seconds: float, say) -> list[dict
                 index = worker_to_kill(stack, db)
                 name, start, wait = stack.worker_name(index), stack.start_worker, stack.wait_worker
             killed = time.monotonic()
-            stack.kill(name)
+            stack.processes.kill(name)  # SIGKILL the group: no shutdown, answers lost mid-flight
             say(f"  SIGKILL {name} at {killed - began:.1f} s")
             time.sleep(1)
             start(index)

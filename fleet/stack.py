@@ -246,10 +246,6 @@ class Stack:
         path = self.tmp / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def kill(self, name: str) -> None:
-        """SIGKILL the process group: no shutdown, no cleanup, answers lost mid-flight."""
-        self.processes.kill(name)
-
     def service_names(self) -> list[str]:
         return [name for name in self.processes.running if name.split("-")[0] in ("web", "worker", "beat")]
 
