@@ -1,11 +1,13 @@
 """GET /api/transactions/statement/: balances at both ends of a range and the totals in between."""
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
+from apps.transactions.selectors import transaction_statement
 from apps.wallets.services import deposit_create, transfer_create
 from tests.conftest import backdate, balance_of
 
@@ -148,3 +150,32 @@ def test_invalid_parameters_are_refused(alice, client_for, query, name, code):
 
 def test_anonymous_is_401(api):
     assert api.get(URL, {"from": "2026-03-01", "to": "2026-03-02"}).status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transfer_committing_between_the_reads_does_not_unbalance_the_statement(make_user):
+    """The three reads see one instant: a transfer committed (by another connection) after the
+    totals and before the closing balance must not be half in the statement."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's snapshot shuts writers out instead (the transfer would wait)")
+    alice, bob = make_user(balance="100.00"), make_user()
+    fired = []
+
+    def transfer_after_the_totals(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if "SUM(" in sql and not fired:
+            fired.append(True)
+            worker = threading.Thread(target=lambda: (
+                transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("7.00")),
+                connections.close_all()))
+            worker.start()
+            worker.join()
+        return result
+
+    now = datetime.now(UTC)
+    with connection.execute_wrapper(transfer_after_the_totals):
+        statement = transaction_statement(user_id=alice.pk, start=now - timedelta(days=1),
+                                          end=now + timedelta(days=1))
+    assert fired and balance_of(alice) == Decimal("93.00")  # the transfer did commit meanwhile
+    seen = (statement.opening_balance, statement.total_in, statement.total_out, statement.closing_balance)
+    assert seen == (Decimal("0.00"), Decimal("100.00"), Decimal("0.00"), Decimal("100.00"))

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from apps.core.batches import keyset_rows
 from apps.core.money import cents
+from apps.core.snapshot import consistent_snapshot
 from apps.transactions.exceptions import ReceiptLost, ReceiptPending
 from apps.transactions.models import LedgerEntry, Receipt
 from apps.transactions.receipts import receipt_number
@@ -104,18 +105,20 @@ def transaction_statement(*, user_id: int, start: dt.datetime, end: dt.datetime)
     (user, created_at) index: never the rows read into Python, and never a
     scan of other users' rows or of the user's entries outside the range.
     """
-    totals = LedgerEntry.objects.filter(
-        user_id=user_id, created_at__gte=start, created_at__lt=end,
-    ).aggregate(
-        total_in=Sum("transaction__amount", filter=Q(direction=LedgerEntry.Direction.RECEIVED)),
-        total_out=Sum("transaction__amount", filter=Q(direction=LedgerEntry.Direction.SENT)),
-        count=Count("pk"),
-    )
+    with consistent_snapshot():  # a movement committing between the reads would unbalance them
+        totals = LedgerEntry.objects.filter(
+            user_id=user_id, created_at__gte=start, created_at__lt=end,
+        ).aggregate(
+            total_in=Sum("transaction__amount", filter=Q(direction=LedgerEntry.Direction.RECEIVED)),
+            total_out=Sum("transaction__amount", filter=Q(direction=LedgerEntry.Direction.SENT)),
+            count=Count("pk"),
+        )
+        opening = _balance_before(user_id=user_id, moment=start)
+        closing = _balance_before(user_id=user_id, moment=end)
     return Statement(
-        start=start, end=end, currency=settings.WALLET_CURRENCY,
-        opening_balance=_balance_before(user_id=user_id, moment=start),
-        closing_balance=_balance_before(user_id=user_id, moment=end),
-        total_in=cents(totals["total_in"]), total_out=cents(totals["total_out"]), count=totals["count"],
+        start=start, end=end, currency=settings.WALLET_CURRENCY, opening_balance=opening,
+        closing_balance=closing, total_in=cents(totals["total_in"]), total_out=cents(totals["total_out"]),
+        count=totals["count"],
     )
 
 
