@@ -47,7 +47,7 @@ seed: migrate
 screenshots: $(VENV)/.installed
 	sh scripts/apt-install.sh chromium chromium-driver
 	WEB_SCREENSHOTS_DIR="$(CURDIR)/docs" REQUIRE_BROWSER_TEST=1 \
-		$(PY) -m pytest tests/test_web_client.py -k screenshots
+		$(PY) -m pytest tests/browser/test_web_client.py -k screenshots
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

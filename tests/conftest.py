@@ -1,46 +1,27 @@
+"""Fixtures for every layer; shared helpers live in tests/support/."""
 from decimal import Decimal
 
 import pytest
 from django.core.servers.basehttp import WSGIServer
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken
 
-from apps.transactions.models import LedgerEntry, Transaction
 from apps.users.services import user_create
-from apps.wallets.models import Wallet
 from apps.wallets.services import deposit_create, transfer_create
-
-DEFAULT_PASSWORD = "a-long-enough-password-1"
+from tests.support.factories import DEFAULT_PASSWORD, access_token_for
 
 # The live test server must accept a burst of simultaneous connections
 # (the concurrency tests open dozens at once); the default backlog is 10.
 WSGIServer.request_queue_size = 128
 
-
-def access_token_for(user) -> str:
-    return str(AccessToken.for_user(user))
+LAYER_MARKERS = {"e2e": "e2e", "browser": "browser"}
 
 
-def backdate(transaction_id: int, moment) -> None:
-    """Move a committed movement to ``moment``: its log row and each party's ledger entry."""
-    Transaction.objects.filter(pk=transaction_id).update(created_at=moment)
-    LedgerEntry.objects.filter(transaction_id=transaction_id).update(created_at=moment)
-
-
-def deposits_in_bulk(user, count: int, *, opening: Decimal = Decimal("0.00")) -> list[Transaction]:
-    """``count`` deposits of 1.00 to ``user`` with their ledger entries, written in bulk (a read
-    path's fixture: the wallet's balance is not touched)."""
-    txns = Transaction.objects.bulk_create(
-        Transaction(kind="deposit", receiver=user, amount=Decimal("1.00")) for _ in range(count))
-    LedgerEntry.objects.bulk_create(
-        LedgerEntry(transaction=t, user=user, direction="received", balance_after=opening + i + 1,
-                    created_at=t.created_at)
-        for i, t in enumerate(txns))
-    return txns
-
-
-def balance_of(user) -> Decimal:
-    return Wallet.objects.get(user=user).balance
+def pytest_collection_modifyitems(items):
+    """Each test in tests/e2e/ or tests/browser/ carries its layer's marker (``-m "not e2e"``)."""
+    for item in items:
+        layer = item.path.parent.name
+        if layer in LAYER_MARKERS:
+            item.add_marker(LAYER_MARKERS[layer])
 
 
 @pytest.fixture
@@ -122,7 +103,7 @@ def _relaxed_throttling(settings):
 @pytest.fixture(scope="module")
 def redis_broker():
     """A Redis URL for real worker processes (tests/background.py)."""
-    from tests.background import redis_broker_url
+    from tests.support.background import redis_broker_url
 
     return redis_broker_url()
 
@@ -130,7 +111,7 @@ def redis_broker():
 @pytest.fixture
 def background(redis_broker, tmp_path, settings):
     """Real Celery worker and beat processes of one test, on the test database."""
-    from tests.background import Background
+    from tests.support.background import Background
 
     settings.MEDIA_ROOT = tmp_path / "media"  # the live server serves what the workers wrote
     processes = Background(settings.MEDIA_ROOT, tmp_path)

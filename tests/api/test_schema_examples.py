@@ -1,0 +1,255 @@
+"""Every error example in schema.yml is what the server answers: same code, message and details.
+
+Each example is checked where it is documented: a real request to that
+operation must get that status and exactly that body. Every answer checked
+here must equal one of its operation's examples for its status, and every
+(operation, status, example) of the schema must be answered by a request to
+that operation, not merely by some other endpoint that sends the same body.
+"""
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+from django.core.cache import cache
+from django.db import OperationalError, connection
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.transactions.tasks import receipts_relay
+from apps.wallets.services import max_balance, transfer_create
+from tests.support.factories import DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.django_db
+SCHEMA = yaml.safe_load((Path(settings.BASE_DIR) / "schema.yml").read_text())
+JSON = "application/json"
+
+
+def _documented() -> dict[tuple[str, str, int], dict[str, dict]]:
+    """The schema's error examples: {(method, path, status): {example name: body}}."""
+    found = {}
+    for path, item in SCHEMA["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                body = response.get("content", {}).get(JSON, {})
+                if body.get("schema") == {"$ref": "#/components/schemas/Error"}:
+                    found[(method.upper(), path, int(status))] = {
+                        name: example["value"] for name, example in body["examples"].items()}
+    return found
+
+
+DOCUMENTED = _documented()
+# Each 401 an access token can get, and the Authorization header that gets it (None: no header).
+TOKEN_REFUSALS = {
+    "not_authenticated": None,
+    "token_not_valid": "Bearer not-a-token",
+    "authentication_failed": "Bearer two words",
+}
+
+
+def _authenticated(method: str, path: str) -> bool:
+    return any("jwtAuth" in way for way in SCHEMA["paths"][path][method.lower()].get("security") or [])
+
+
+def _connection_lost(execute, sql, params, many, context):
+    """Every statement fails as on a lost connection (savepoints pass: they are the test's own)."""
+    if sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+        return execute(sql, params, many, context)
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+@pytest.fixture
+def world(make_user, client_for):
+    alice = make_user(username="alice", balance="100.00")
+    bob = make_user(username="bob")
+    staff = make_user(username="staff", is_staff=True)
+    rich = make_user(username="rich", balance=max_balance())
+    gone = make_user(username="gone")
+    gone_client = client_for(gone)
+    gone_refresh = str(RefreshToken.for_user(gone))
+    gone.is_active = False
+    gone.save()
+    txn = transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("1.00"))
+    return {
+        "alice": alice, "bob": bob, "rich": rich, "txn": txn.transaction,
+        "as_alice": client_for(alice), "as_bob": client_for(bob), "as_staff": client_for(staff),
+        "as_gone": gone_client, "gone_refresh": gone_refresh, "anonymous": APIClient(),
+    }
+
+
+def test_every_documented_error_example_is_what_the_server_answers(world, settings):
+    w = world
+    produced, mismatches = set(), []
+
+    def check(method, path, status, code, response):
+        body = response.json()
+        if response.status_code != status or body.get("code") != code:
+            mismatches.append((method, path, status, code, response.status_code, body))
+            return
+        examples = DOCUMENTED.get((method, path, status), {})
+        matching = [name for name, example in examples.items() if example == body]
+        if not matching:
+            mismatches.append((method, path, status, code, "answered", body, "documented", examples))
+        produced.update((method, path, status, name) for name in matching)
+
+    def post(client, url, body, **extra):
+        if isinstance(body, bytes):
+            return client.generic("POST", url, body, content_type=extra.pop("content_type", JSON), **extra)
+        return client.post(url, body, format="json", **extra)
+
+    good_password = DEFAULT_PASSWORD
+    register, token = "/api/auth/register/", "/api/auth/token/"
+    refresh, verify, logout = "/api/auth/token/refresh/", "/api/auth/token/verify/", "/api/auth/logout/"
+    transfer, deposit = "/api/wallet/transfer/", "/api/wallet/deposit/"
+    anonymous = w["anonymous"]
+
+    # --- accounts and tokens
+    check("POST", register, 400, "invalid_input", post(anonymous, register, {"password": good_password}))
+    check("POST", register, 400, "username_taken",
+          post(anonymous, register, {"username": "ALICE", "password": good_password}))
+    check("POST", register, 400, "username_unprintable",
+          post(anonymous, register, {"username": "\u0930\u092e\u0928_1", "password": good_password}))
+    check("POST", register, 400, "invalid_password",
+          post(anonymous, register, {"username": "newbie", "password": "x7#Qa"}))
+    check("POST", register, 400, "unknown_field",
+          post(anonymous, register, {"username": "newbie", "password": good_password, "is_staff": True}))
+    check("POST", register, 400, "parse_error", post(anonymous, register, b"x"))
+    check("POST", token, 400, "invalid_input", post(anonymous, token, {"password": good_password}))
+    check("POST", token, 400, "unknown_field",
+          post(anonymous, token, {"username": "alice", "password": DEFAULT_PASSWORD, "grant_type": "x"}))
+    check("POST", token, 400, "parse_error", post(anonymous, token, b"x"))
+    check("POST", token, 401, "no_active_account",
+          post(anonymous, token, {"username": "alice", "password": "wrong-password"}))
+    check("POST", refresh, 400, "invalid_input", post(anonymous, refresh, {}))
+    check("POST", refresh, 400, "unknown_field",
+          post(anonymous, refresh, {"refresh": "x", "grant_type": "refresh_token"}))
+    check("POST", refresh, 400, "parse_error", post(anonymous, refresh, b"x"))
+    check("POST", refresh, 401, "token_not_valid", post(anonymous, refresh, {"refresh": "not-a-token"}))
+    check("POST", refresh, 401, "no_active_account", post(anonymous, refresh, {"refresh": w["gone_refresh"]}))
+    check("POST", verify, 400, "invalid_input", post(anonymous, verify, {}))
+    check("POST", verify, 400, "unknown_field", post(anonymous, verify, {"token": "x", "grant_type": "x"}))
+    check("POST", verify, 400, "parse_error", post(anonymous, verify, b"x"))
+    check("POST", verify, 401, "token_not_valid", post(anonymous, verify, {"token": "not-a-token"}))
+    check("POST", logout, 400, "invalid_input", post(w["as_alice"], logout, {}))
+    check("POST", logout, 400, "unknown_field", post(w["as_alice"], logout, {"refresh": "x", "access": "y"}))
+    check("POST", logout, 400, "parse_error", post(w["as_alice"], logout, b"x"))
+    check("POST", logout, 401, "token_not_valid", post(w["as_alice"], logout, {"refresh": "not-a-token"}))
+    check("POST", logout, 401, "not_authenticated", post(anonymous, logout, {"refresh": "x"}))
+
+    # --- who is calling
+    check("GET", "/api/users/me/", 404, "not_found", w["as_gone"].get("/api/users/me/"))
+    lookup = "/api/users/lookup/"
+    check("GET", lookup, 400, "invalid_input", w["as_alice"].get(lookup))
+    check("GET", lookup, 404, "user_not_found", w["as_alice"].get(lookup, {"username": "nobody"}))
+    check("GET", "/api/wallet/me/", 401, "not_authenticated", anonymous.get("/api/wallet/me/"))
+    check("GET", "/api/wallet/me/", 401, "token_not_valid",
+          anonymous.get("/api/wallet/me/", HTTP_AUTHORIZATION="Bearer not-a-token"))
+    check("GET", "/api/wallet/me/", 401, "authentication_failed",
+          anonymous.get("/api/wallet/me/", HTTP_AUTHORIZATION="Bearer two words"))
+    check("GET", "/api/wallet/me/", 404, "not_found", w["as_gone"].get("/api/wallet/me/"))
+
+    # --- moving money
+    bob_id, alice_id, rich_id = w["bob"].pk, w["alice"].pk, w["rich"].pk
+    for url, party, client in ((transfer, "receiver_id", w["as_alice"]), (deposit, "user_id", w["as_staff"])):
+        check("POST", url, 400, "invalid_amount", post(client, url, {party: bob_id, "amount": 10}))
+        check("POST", url, 400, "receiver_not_found", post(client, url, {party: 999_999, "amount": "1.00"}))
+        check("POST", url, 400, "balance_limit_exceeded",
+              post(client, url, {party: rich_id, "amount": "1.00"}))
+        check("POST", url, 400, "invalid_input", post(client, url, {"amount": "1.00"}))
+        check("POST", url, 400, "unknown_field", post(client, url, {
+            party: bob_id, "amount": "1.00", "sender_id" if url == transfer else "receiver_id": 1}))
+        check("POST", url, 400, "parse_error", post(client, url, b"x"))
+        check("POST", url, 400, "unsupported_media_type",
+              post(client, url, b"amount=1", content_type="application/x-www-form-urlencoded"))
+        check("POST", url, 400, "request_too_large",
+              post(client, url, {party: bob_id, "amount": "1.00", "pad": "x" * settings.API_MAX_BODY_BYTES}))
+        check("POST", url, 400, "length_required",
+              post(client, url, b"{}", HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH=""))
+        check("POST", url, 400, "invalid_idempotency_key",
+              post(client, url, {party: bob_id, "amount": "1.00"}, HTTP_IDEMPOTENCY_KEY="\u00e9"))
+        first = post(client, url, {party: bob_id, "amount": "1.00"}, HTTP_IDEMPOTENCY_KEY="k")
+        assert first.status_code == 201, first.content
+        check("POST", url, 422, "idempotency_key_reused",
+              post(client, url, {party: bob_id, "amount": "2.00"}, HTTP_IDEMPOTENCY_KEY="k"))
+    check("POST", transfer, 400, "self_transfer", post(w["as_alice"], transfer, {"receiver_id": alice_id,
+                                                                                 "amount": "1.00"}))
+    check("POST", transfer, 400, "insufficient_funds",
+          post(w["as_bob"], transfer, {"receiver_id": alice_id, "amount": "1000.00"}))
+    check("POST", transfer, 403, "account_inactive",
+          post(w["as_gone"], transfer, {"receiver_id": alice_id, "amount": "1.00"}))
+    check("POST", deposit, 403, "permission_denied",
+          post(w["as_alice"], deposit, {"user_id": bob_id, "amount": "1.00"}))
+
+    # --- history and receipts
+    history, detail = "/api/transactions/", "/api/transactions/{id}/"
+    receipt = "/api/transactions/{id}/receipt/"
+    txn_id = w["txn"].pk
+    check("GET", history, 400, "invalid_filter", w["as_alice"].get(history, {"page_size": "0"}))
+    check("GET", detail, 404, "not_found", w["as_alice"].get(f"/api/transactions/{10**17}/"))
+    statement = "/api/transactions/statement/"
+    check("GET", statement, 400, "invalid_filter",
+          w["as_alice"].get(statement, {"from": "2025-01-01", "to": "2026-01-03"}))
+    check("GET", receipt, 409, "receipt_pending", w["as_alice"].get(f"/api/transactions/{txn_id}/receipt/"))
+    receipts_relay()
+    check("GET", receipt, 400, "invalid_input",
+          w["as_alice"].get(f"/api/transactions/{txn_id}/receipt/", {"format": "docx"}))
+    check("GET", receipt, 400, "unknown_field",
+          w["as_alice"].get(f"/api/transactions/{txn_id}/receipt/", {"download": "1"}))
+    check("GET", receipt, 404, "not_found", w["as_alice"].get(f"/api/transactions/{10**17}/receipt/"))
+    export = "/api/transactions/export.csv"
+    check("GET", export, 400, "invalid_filter", w["as_alice"].get(export, {"page_size": "5"}))
+    check("GET", export, 400, "invalid_filter", w["as_alice"].get(export, {"from": "soon"}))
+
+    # --- every operation: one request it would serve, by whom
+    lookup_user, statement_range = {"username": "bob"}, {"from": "2026-01-01", "to": "2026-02-01"}
+    fresh_refresh = [str(RefreshToken.for_user(w["alice"])) for _ in range(3)]  # written before any outage
+    served = {  # (method, path) -> (url, body or query)
+        ("POST", register): (register, {"username": "newcomer", "password": good_password}),
+        ("POST", token): (token, {"username": "alice", "password": DEFAULT_PASSWORD}),
+        ("POST", refresh): (refresh, {"refresh": fresh_refresh[0]}),
+        ("POST", verify): (verify, {"token": fresh_refresh[1]}),
+        ("POST", logout): (logout, {"refresh": fresh_refresh[2]}),
+        ("GET", "/api/users/me/"): ("/api/users/me/", {}),
+        ("GET", lookup): (lookup, lookup_user),
+        ("GET", "/api/wallet/me/"): ("/api/wallet/me/", {}),
+        ("POST", transfer): (transfer, {"receiver_id": bob_id, "amount": "1.00"}),
+        ("POST", deposit): (deposit, {"user_id": bob_id, "amount": "1.00"}),
+        ("GET", history): (history, {}),
+        ("GET", detail): (f"/api/transactions/{txn_id}/", {}),
+        ("GET", receipt): (f"/api/transactions/{txn_id}/receipt/", {}),
+        ("GET", export): (export, {}),
+        ("GET", statement): (statement, statement_range),
+    }
+
+    def send(method, path, client=None, **extra):
+        url, data = served[(method, path)]
+        if client is None:
+            client = w["as_staff"] if path == deposit else w["as_alice"] if _authenticated(method, path) \
+                else anonymous
+        if method == "GET":
+            return client.get(url, data, **extra)
+        return post(client, url, data, **extra)
+
+    for method, path, status in sorted(DOCUMENTED):
+        if status == 401 and _authenticated(method, path):
+            for code, header in TOKEN_REFUSALS.items():
+                extra = {} if header is None else {"HTTP_AUTHORIZATION": header}
+                check(method, path, 401, code, send(method, path, APIClient(), **extra))
+        if status == 503:
+            with connection.execute_wrapper(_connection_lost):
+                check(method, path, 503, "database_unavailable", send(method, path))
+
+    # --- rate limits (last: they use the counters up, and each first request is served)
+    settings.THROTTLE_AUTH_RATE = settings.THROTTLE_MONEY_RATE = settings.THROTTLE_LOOKUP_RATE = "1/min"
+    for method, path, status in sorted(DOCUMENTED):
+        if status == 429:
+            cache.clear()
+            send(method, path)
+            check(method, path, 429, "throttled", send(method, path))
+
+    assert mismatches == []
+    documented = {(method, path, status, name) for (method, path, status), examples in DOCUMENTED.items()
+                  for name in examples}
+    assert sorted(documented - produced) == [], "documented error examples that no request to their " \
+                                                "operation answered"
