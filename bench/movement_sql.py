@@ -37,8 +37,9 @@ def _variants() -> dict:
     from django.db.models.functions import Round
 
     from apps.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
+    from apps.receipts.models import Receipt
     from apps.transactions import ledger
-    from apps.transactions.models import LedgerEntry, Receipt, Transaction
+    from apps.transactions.models import LedgerEntry, Transaction
     from apps.wallets.balance_sql import balances_apply
     from apps.wallets.models import Wallet
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from apps.transactions.receipts import (
+from apps.receipts.rendering import (
     Party,
     ReceiptData,
     render_batch,

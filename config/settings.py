@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "apps.users",
     "apps.wallets",
     "apps.transactions",
+    "apps.receipts",
     "apps.web",
 ]
 
@@ -194,7 +195,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
-    "ENUM_NAME_OVERRIDES": {"ReceiptStatusEnum": "apps.transactions.models.Receipt.Status"},
+    "ENUM_NAME_OVERRIDES": {"ReceiptStatusEnum": "apps.receipts.models.Receipt.Status"},
     # Swagger UI and ReDoc are served from this server (drf-spectacular-sidecar),
     # never from a CDN, so the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -307,7 +308,7 @@ if not RECEIPT_ISSUER or len(RECEIPT_ISSUER) > 100 or not RECEIPT_ISSUER.isprint
 # Periodic tasks run by `celery -A config beat` (one beat per deployment); add new entries as new keys.
 CELERY_BEAT_SCHEDULE = {
     "receipts-relay": {
-        "task": "apps.transactions.tasks.receipts_relay",
+        "task": "apps.receipts.tasks.receipts_relay",
         "schedule": RECEIPT_RELAY_INTERVAL,
         # A tick nobody took within a few intervals is dropped: the next one does the same work.
         "options": {"expires": max(5.0, 5 * RECEIPT_RELAY_INTERVAL)},

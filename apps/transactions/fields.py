@@ -2,6 +2,7 @@
 from rest_framework import serializers
 
 from apps.core.fields import StrictCharField
+from apps.core.printable import code_point
 from apps.transactions.descriptions import (
     DESCRIPTION_MAX_LENGTH,
     DESCRIPTION_PATTERN,
@@ -9,7 +10,6 @@ from apps.transactions.descriptions import (
     control_characters,
     description_normalized,
 )
-from apps.transactions.receipt_fonts import code_point
 
 DESCRIPTION_HELP = (
     f"An optional memo, printed on both receipts: at most {DESCRIPTION_MAX_LENGTH} characters after "

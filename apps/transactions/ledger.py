@@ -29,7 +29,8 @@ from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When, 
 from django.db.models.functions import Coalesce, Lag, Lead, Round
 
 from apps.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, ZERO, cents
-from apps.transactions.models import LedgerEntry, Receipt, Transaction
+from apps.receipts.models import Receipt
+from apps.transactions.models import LedgerEntry, Transaction
 
 # --- Writing a movement -----------------------------------------------------------
 

@@ -24,7 +24,7 @@ from apps.core.schema import (
     error_response,
     unknown_field,
 )
-from apps.transactions.exceptions import ReceiptPending
+from apps.receipts.exceptions import ReceiptPending
 from apps.transactions.filters import RANGE_TOO_LONG, RANGE_TOO_LONG_CODE, STATEMENT_MAX_DAYS
 from apps.transactions.pagination import HistoryCursorPagination
 from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer, StatementSerializer

@@ -5,16 +5,12 @@ from decimal import Decimal
 from itertools import chain, islice
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db.models import Count, Q, QuerySet, Sum
-from django.shortcuts import get_object_or_404
 
 from apps.core.batches import keyset_rows
 from apps.core.money import cents
 from apps.core.snapshot import consistent_snapshot
-from apps.transactions.exceptions import ReceiptLost, ReceiptPending
-from apps.transactions.models import LedgerEntry, Receipt
-from apps.transactions.receipts import receipt_number
+from apps.transactions.models import LedgerEntry
 
 
 def transaction_history(*, user_id: int) -> QuerySet[LedgerEntry]:
@@ -120,43 +116,3 @@ def transaction_statement(*, user_id: int, start: dt.datetime, end: dt.datetime)
         closing_balance=closing, total_in=cents(totals["total_in"]), total_out=cents(totals["total_out"]),
         count=totals["count"],
     )
-
-
-@dataclass(frozen=True)
-class ReceiptFile:
-    file: object  # an open storage File
-    filename: str
-    content_type: str
-
-
-RECEIPT_FORMATS = {"pdf": "application/pdf", "txt": "text/plain; charset=utf-8"}
-
-
-def receipt_file_get(*, user_id: int, transaction_id: int, fmt: str) -> ReceiptFile:
-    """The receipt file of a transaction the user took part in.
-
-    404 (as if it did not exist) for anyone but the sender and the receiver;
-    ``ReceiptPending`` (409) until the receipt is ready; ``ReceiptLost`` (the
-    same 409) when it has to be rendered again: the row says ready but the
-    file is gone from storage, or the row itself is missing. Reads only:
-    ``services.receipt_download`` does the repair.
-    """
-    entry = get_object_or_404(
-        LedgerEntry.objects.select_related("transaction__receipt")
-        .only("transaction__id", "transaction__created_at", "transaction__receipt__status",
-              "transaction__receipt__pdf_path", "transaction__receipt__txt_path"),
-        user_id=user_id, transaction_id=transaction_id,
-    )
-    created_at = entry.transaction.created_at
-    receipt = getattr(entry.transaction, "receipt", None)
-    if receipt is None:
-        raise ReceiptLost()
-    if receipt.status != Receipt.Status.READY:
-        raise ReceiptPending()
-    path = receipt.pdf_path if fmt == "pdf" else receipt.txt_path
-    try:
-        file = default_storage.open(path, "rb")
-    except FileNotFoundError as exc:
-        raise ReceiptLost() from exc
-    number = receipt_number(transaction_id=transaction_id, created_at=created_at)
-    return ReceiptFile(file=file, filename=f"{number}.{fmt}", content_type=RECEIPT_FORMATS[fmt])

@@ -3,8 +3,9 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from apps.core.fields import InputSerializer, money_field
-from apps.transactions.models import LedgerEntry, Receipt, Transaction
-from apps.transactions.selectors import RECEIPT_FORMATS
+from apps.receipts.models import Receipt
+from apps.receipts.selectors import RECEIPT_FORMATS
+from apps.transactions.models import LedgerEntry, Transaction
 
 
 class PartySerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
 from apps.core.filters import StrictFilterBackend
+from apps.receipts.services import receipt_download
 from apps.transactions.exports import csv_lines
 from apps.transactions.filters import HistoryFilter, StatementFilter
 from apps.transactions.models import LedgerEntry
@@ -18,7 +19,6 @@ from apps.transactions.selectors import (
     transaction_statement,
 )
 from apps.transactions.serializers import HistoryItemSerializer, ReceiptQuerySerializer, StatementSerializer
-from apps.transactions.services import receipt_download
 
 # The receipt's bytes under their generic type, for clients that read only that type as bytes.
 OCTET_STREAM = "application/octet-stream"

@@ -2,7 +2,7 @@
 from rest_framework import status
 
 from apps.core.exceptions import ApiError
-from apps.transactions.receipt_fonts import PRINTABLE_SCRIPTS, code_point
+from apps.core.printable import PRINTABLE_SCRIPTS, code_point
 
 
 class UsernameTaken(ApiError):

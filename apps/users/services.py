@@ -7,7 +7,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from apps.transactions.receipt_fonts import unprintable
+from apps.core.printable import unprintable
 from apps.users.exceptions import (
     InvalidPassword,
     RefreshTokenInvalid,

@@ -20,7 +20,7 @@ USERNAME_INVALID = "Letters, digits and @/./+/-/_ only."
 
 
 def _accepted(char: str) -> bool:
-    from apps.transactions.receipt_fonts import unprintable
+    from apps.core.printable import unprintable
 
     return re.match(USERNAME_REGEX, char) is not None and not unprintable(char)
 

@@ -4,9 +4,9 @@ import unicodedata
 
 import pytest
 
+from apps.receipts.rendering import render_pdf, render_pdf_canvas, render_text
 from apps.transactions.descriptions import DESCRIPTION_PATTERN, bidi_controls, control_characters
 from apps.transactions.models import Transaction
-from apps.transactions.receipts import render_pdf, render_pdf_canvas, render_text
 from tests.support.receipt_helpers import produce, receipt, shown_rows
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.transactions.exceptions import ReceiptPending
-from apps.transactions.models import Receipt
-from apps.transactions.receipts import receipt_number
+from apps.receipts.exceptions import ReceiptPending
+from apps.receipts.models import Receipt
+from apps.receipts.rendering import receipt_number
 from apps.wallets.services import transfer_create
 from tests.support.receipt_helpers import media_files, produce, receipt_url
 

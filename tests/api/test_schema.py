@@ -12,7 +12,7 @@ from rest_framework_simplejwt import exceptions as jwt_exceptions
 
 from apps.core import exceptions
 from apps.core import schema as core_schema
-from apps.transactions import exceptions as transaction_exceptions
+from apps.receipts import exceptions as receipt_exceptions
 from apps.users import exceptions as user_exceptions
 from apps.wallets import exceptions as wallet_exceptions
 
@@ -128,7 +128,7 @@ TRANSLATED_BY_HANDLER = {
 
 def _statuses_by_code() -> dict[str, set[int]]:
     """Every error code the API can answer, with the statuses it is answered with."""
-    assert {user_exceptions.UsernameTaken, transaction_exceptions.ReceiptPending,
+    assert {user_exceptions.UsernameTaken, receipt_exceptions.ReceiptPending,
             wallet_exceptions.SelfTransfer} <= set(_subclasses(exceptions.ApiError))
     assert jwt_exceptions.InvalidToken in set(_subclasses(drf_exceptions.APIException))
     statuses = defaultdict(set)

@@ -17,7 +17,7 @@ from django.db import OperationalError, connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from apps.transactions.tasks import receipts_relay
+from apps.receipts.tasks import receipts_relay
 from apps.wallets.services import max_balance, transfer_create
 from tests.support.factories import DEFAULT_PASSWORD
 

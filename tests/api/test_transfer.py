@@ -180,7 +180,7 @@ def _fail_statements(prefix: str):
 
 
 @pytest.mark.parametrize("table", ["transactions_ledgerentry", "transactions_transaction",
-                                   "transactions_receipt"])
+                                   "receipts_receipt"])
 def test_failed_log_insert_rolls_back_both_balances(alice, bob, table):
     with _fail_statements(f'INSERT INTO "{table}"'), pytest.raises(IntegrityError):
         transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("40.00"))

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from django.conf import settings
 
-from apps.transactions.receipt_fonts import unprintable
+from apps.core.printable import unprintable
 from apps.users.usernames import USERNAME_REGEX
 from tests.support.factories import DEFAULT_PASSWORD
 

@@ -18,7 +18,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.core.money import amount_problem
-from apps.transactions.models import Receipt, Transaction
+from apps.receipts.models import Receipt
+from apps.transactions.models import Transaction
 from apps.users.services import user_create
 from apps.wallets.services import deposit_create, transfer_create
 from tests.support.background import REDIS_URL
@@ -266,7 +267,7 @@ def test_by_keyboard_alone_with_each_refusal_as_a_sentence(live_server, make_use
 
 def test_load_more_pages_through_the_history_and_a_pending_receipt_is_waited_for(
         live_server, make_user, tmp_path):
-    from apps.transactions.tasks import receipts_relay
+    from apps.receipts.tasks import receipts_relay
 
     lena = make_user(username="lena")
     for cents in range(1, 24):  # 23 deposits: a page of 20, then 3 more

@@ -22,8 +22,8 @@ import yaml
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from apps.transactions.models import Receipt
-from apps.transactions.tasks import receipts_relay
+from apps.receipts.models import Receipt
+from apps.receipts.tasks import receipts_relay
 from tests.support.factories import DEFAULT_PASSWORD
 
 BASE = Path(settings.BASE_DIR)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from apps.transactions.models import Receipt
+from apps.receipts.models import Receipt
 from apps.wallets.services import deposit_create
 from tests.support.background import REDIS_URL, Background
 from tests.support.broker_proxy import BrokerProxy

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pypdf
 
-from apps.transactions.models import Receipt
-from apps.transactions.receipts import Party, ReceiptData
-from apps.transactions.tasks import receipts_relay
+from apps.receipts.models import Receipt
+from apps.receipts.rendering import Party, ReceiptData
+from apps.receipts.tasks import receipts_relay
 
 
 def receipt_url(txn_id: int, query: str = "") -> str:

@@ -10,16 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from apps.transactions import receipt_fonts
-from apps.transactions.receipt_fonts import (
-    CHINESE,
-    JAPANESE,
-    KOREAN,
-    WINANSI,
-    unicode_lines,
-    unprintable,
-    winansi,
-)
+from apps.core import printable as coverage
+from apps.core.printable import CHINESE, JAPANESE, KOREAN, WINANSI, unprintable, winansi
+from apps.receipts.typesetting import unicode_lines
 
 USERNAME_CHAR = re.compile(r"[\w.@+-]")
 CMAPS = Path("/usr/share/poppler/cMap")  # Debian's poppler-data: Adobe's CMap resources
@@ -68,8 +61,8 @@ def test_what_no_font_prints_is_named(name, missing):
 
 
 def test_every_username_character_prints_or_is_refused_and_printable_ones_have_a_glyph():
-    sans = receipt_fonts._sans().face.charToGlyph
-    cjk = receipt_fonts._cjk_chars()
+    sans = coverage.sans_font().face.charToGlyph
+    cjk = coverage.cjk_chars()
     printable = [c for c in username_chars() if not unprintable(c)]
     assert len(printable) > 40_000  # the Latin, Greek, Cyrillic, Hebrew, Arabic and CJK letters ...
     for char in printable:
@@ -83,9 +76,9 @@ def test_every_username_character_prints_or_is_refused_and_printable_ones_have_a
 @pytest.mark.parametrize("font", [CHINESE, JAPANESE, KOREAN])
 def test_cjk_tables_agree_with_adobes_cmaps(font):
     mapped = mapped_by(CMAPS / CMAP_OF[font])
-    ours = receipt_fonts._cjk_chars()[font]
+    ours = coverage.cjk_chars()[font]
     assert ours <= mapped, sorted(ours - mapped)[:20]  # never a character the viewer cannot map
-    sans = {chr(c) for c in receipt_fonts._sans().face.charToGlyph}
+    sans = {chr(c) for c in coverage.sans_font().face.charToGlyph}
     words = {c for c in mapped if USERNAME_CHAR.fullmatch(c)} - sans
     if font == CHINESE:
         assert words <= ours  # every word character its CMap maps
@@ -96,7 +89,7 @@ def test_cjk_tables_agree_with_adobes_cmaps(font):
 
 def test_helvetica_draws_winansi_only_and_dejavu_sans_all_of_it_too():
     assert winansi("Zoë Œuvre € ‰") and not winansi("Łukasz") and not winansi("tab\t")
-    assert receipt_fonts._sans_chars() >= WINANSI  # a receipt switching to DejaVu Sans loses nothing
+    assert coverage.sans_chars() >= WINANSI  # a receipt switching to DejaVu Sans loses nothing
 
 
 def test_right_to_left_text_around_a_code_point_keeps_it_whole():

@@ -9,10 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.transactions.models import Receipt, Transaction
-from apps.transactions.receipts import receipt_number
-from apps.transactions.services import receipts_claim, receipts_render, retry_backoff
-from apps.transactions.tasks import receipts_relay
+from apps.receipts.models import Receipt
+from apps.receipts.rendering import receipt_number
+from apps.receipts.services import receipts_claim, receipts_render, retry_backoff
+from apps.receipts.tasks import receipts_relay
+from apps.transactions.models import Transaction
 from apps.wallets.services import deposit_create
 from tests.support.receipt_helpers import media_files, produce
 

@@ -19,7 +19,7 @@ from decimal import Decimal
 import pypdf
 import pytest
 
-from apps.transactions.receipts import (
+from apps.receipts.rendering import (
     RenderedReceipt,
     receipt_lines,
     render_batch,
@@ -288,7 +288,7 @@ def test_batch_gives_the_single_receipt_bytes():
 
 
 def test_receipts_module_needs_no_django():
-    code = "import sys, apps.transactions.receipts; assert 'django' not in sys.modules"
+    code = "import sys, apps.receipts.rendering; assert 'django' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -3,9 +3,9 @@ import pytest
 from django.core.files.storage import default_storage
 from django.http import Http404
 
-from apps.transactions.exceptions import ReceiptLost, ReceiptPending
-from apps.transactions.models import Receipt
-from apps.transactions.services import receipt_download
+from apps.receipts.exceptions import ReceiptLost, ReceiptPending
+from apps.receipts.models import Receipt
+from apps.receipts.services import receipt_download
 from tests.support.receipt_helpers import produce
 
 pytestmark = pytest.mark.django_db

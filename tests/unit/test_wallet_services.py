@@ -6,7 +6,8 @@ import pytest
 from apps.core.exceptions import IdempotencyKeyReused
 from apps.core.idempotency import IdempotentRequest, Replay
 from apps.core.models import IdempotencyKey
-from apps.transactions.models import LedgerEntry, Receipt, Transaction
+from apps.receipts.models import Receipt
+from apps.transactions.models import LedgerEntry, Transaction
 from apps.wallets.exceptions import (
     AccountInactive,
     BalanceLimitExceeded,

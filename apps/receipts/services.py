@@ -18,10 +18,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.transactions.exceptions import ReceiptLost
-from apps.transactions.models import Receipt, Transaction
-from apps.transactions.receipts import Party, ReceiptData, receipt_paths, render_batch
-from apps.transactions.selectors import ReceiptFile, receipt_file_get
+from apps.receipts.exceptions import ReceiptLost
+from apps.receipts.models import Receipt, transactions
+from apps.receipts.rendering import Party, ReceiptData, receipt_paths, render_batch
+from apps.receipts.selectors import ReceiptFile, receipt_file_get
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def receipts_claim(*, limit: int) -> list[int]:
 
     The rows are locked with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so
     workers claiming at once take disjoint batches without waiting for each
-    other; on SQLite the IMMEDIATE transaction serializes claims. A claim
+    other. A claim
     counts an attempt and pushes ``due_at`` one lease ahead: until then no
     other worker takes the row; if this worker dies, the row is due again
     when the lease ends. A row already claimed ``RECEIPT_MAX_ATTEMPTS``
@@ -66,7 +66,7 @@ def receipts_claim(*, limit: int) -> list[int]:
     return claimed
 
 
-def _receipt_data(txn: Transaction) -> ReceiptData:
+def _receipt_data(txn) -> ReceiptData:
     sender = txn.sender
     return ReceiptData(
         transaction_id=txn.pk, kind=txn.kind, amount=txn.amount, created_at=txn.created_at,
@@ -102,7 +102,7 @@ def receipts_render(*, transaction_ids: list[int]) -> BatchOutcome:
     is marked ready.
     """
     txns = list(
-        Transaction.objects.filter(pk__in=transaction_ids).select_related("sender", "receiver")
+        transactions().objects.filter(pk__in=transaction_ids).select_related("sender", "receiver")
         .only("id", "kind", "amount", "created_at", "description", "sender__id", "sender__username",
               "receiver__id", "receiver__username")
         .order_by("id")
@@ -157,7 +157,7 @@ def receipts_rerender(*, transaction_ids: list[int], reason: str) -> int:
     them within ``RECEIPT_RELAY_INTERVAL``. Existing transactions only.
     """
     now = timezone.now()
-    ids = list(Transaction.objects.filter(pk__in=transaction_ids).values_list("pk", flat=True))
+    ids = list(transactions().objects.filter(pk__in=transaction_ids).values_list("pk", flat=True))
     with transaction.atomic():
         have = set(Receipt.objects.filter(pk__in=ids).values_list("pk", flat=True))
         Receipt.objects.bulk_create([Receipt(transaction_id=pk, last_error=reason, due_at=now)

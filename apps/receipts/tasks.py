@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
 
-from apps.transactions.services import receipts_attempt_failed, receipts_claim, receipts_render
+from apps.receipts.services import receipts_attempt_failed, receipts_claim, receipts_render
 
 logger = logging.getLogger(__name__)
 

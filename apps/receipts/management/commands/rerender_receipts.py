@@ -2,8 +2,8 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.batches import keyset_rows
-from apps.transactions.models import Receipt
-from apps.transactions.services import receipts_rerender
+from apps.receipts.models import Receipt
+from apps.receipts.services import receipts_rerender
 
 
 class Command(BaseCommand):

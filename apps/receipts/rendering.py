@@ -14,7 +14,7 @@ whole, wrapped inside the page when long.
 The PDF is one A5 page (a name too long for it, which registration refuses,
 continues on a second). ``render_pdf_canvas`` draws it with reportlab's canvas
 (invariant mode, uncompressed): it is the readable definition of the layout.
-Which fonts a receipt uses is decided in ``receipt_fonts``:
+Which fonts a receipt uses is decided in ``typesetting``:
 
 - every value in WinAnsiEncoding (ASCII and the Western European letters):
   Helvetica, and production writes the canvas's bytes from a template
@@ -45,16 +45,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfdoc import DummyDoc, PDFString
 
 from apps.core.money import AMOUNT_DECIMAL_PLACES
-from apps.transactions.receipt_fonts import (
-    HELVETICA,
-    Run,
-    code_point,
-    register_fonts,
-    unicode_lines,
-    unprintable,
-    winansi,
-    winansi_lines,
-)
+from apps.core.printable import code_point, unprintable, winansi
+from apps.receipts.typesetting import HELVETICA, Run, register_fonts, unicode_lines, winansi_lines
 
 
 @dataclass(frozen=True)
