@@ -2,7 +2,8 @@
 
 Every value comes from the process environment or an optional ``.env`` file
 next to ``manage.py``. With nothing configured the service runs on embedded
-defaults (SQLite under ``var/``); ``DATABASE_URL`` switches it to PostgreSQL.
+defaults (a private PostgreSQL under ``var/``, a filesystem broker); ``DATABASE_URL``
+names a PostgreSQL server of your own.
 """
 from datetime import timedelta
 from pathlib import Path
@@ -100,38 +101,33 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
-# DATABASE_URL unset: embedded SQLite. Writers take the database lock when
-# their transaction begins (IMMEDIATE), so two transfers never interleave.
+# PostgreSQL, always. DATABASE_URL names the server; unset, the embedded default is a private
+# PostgreSQL under var/ (config/embedded_postgres.py: started on first use, Unix socket only,
+# data kept between runs; EMBEDDED_DATABASE_DIR picks another folder, as `make test` does).
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
-    # No SELECT 1 before every request: a connection the server dropped fails its
-    # request with 503 database_unavailable (retryable), and Django replaces it.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
-    # DATABASE_POOLER=transaction: DATABASE_URL is a pooler (PgBouncer, pool_mode = transaction)
-    # that may hand each transaction to another server connection, so nothing may outlive a
-    # transaction on the server. Django's .iterator() would declare a WITH HOLD cursor and
-    # fetch from it later; with this it reads client-side. The service's own long reads are
-    # keyset batches, and it holds no SET, advisory lock or prepared statement across
-    # transactions (README, "Behind PgBouncer").
-    DATABASE_POOLER = env.str("DATABASE_POOLER", default="").strip().lower()
-    if DATABASE_POOLER not in ("", "session", "transaction"):
-        raise ImproperlyConfigured("DATABASE_POOLER must be empty, 'session' or 'transaction'.")
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLER == "transaction"
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "db.sqlite3",
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-            # A file, not memory: concurrency tests use several connections.
-            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
-        }
-    }
+    from config.embedded_postgres import EmbeddedDatabaseError, database_settings
+
+    try:
+        DATABASES = {"default": database_settings(
+            Path(env.str("EMBEDDED_DATABASE_DIR", default=str(VAR_DIR / "postgres"))))}
+    except EmbeddedDatabaseError as exc:
+        raise SystemExit(str(exc)) from None  # one sentence, no traceback
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+# No SELECT 1 before every request: a connection the server dropped fails its
+# request with 503 database_unavailable (retryable), and Django replaces it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
+# DATABASE_POOLER=transaction: DATABASE_URL is a pooler (PgBouncer, pool_mode = transaction)
+# that may hand each transaction to another server connection, so nothing may outlive a
+# transaction on the server. Django's .iterator() would declare a WITH HOLD cursor and
+# fetch from it later; with this it reads client-side. The service's own long reads are
+# keyset batches, and it holds no SET, advisory lock or prepared statement across
+# transactions (docs: "Behind PgBouncer").
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="").strip().lower()
+if DATABASE_POOLER not in ("", "session", "transaction"):
+    raise ImproperlyConfigured("DATABASE_POOLER must be empty, 'session' or 'transaction'.")
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLER == "transaction"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"

@@ -10,6 +10,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # The one place where the embedded defaults' folders are made (settings.LOCAL_DIRS):
-        # the SQLite database and the filesystem broker need them before their first write.
+        # the filesystem broker needs them before its first write.
         for folder in settings.LOCAL_DIRS:
             Path(folder).mkdir(parents=True, exist_ok=True)

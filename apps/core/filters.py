@@ -82,8 +82,8 @@ class IdFormField(forms.Field):
     """An object id in a query string: ASCII digits only, 1..2**63-1.
 
     Django's IntegerField would take ``1.0``, ``1_000`` or other scripts'
-    digits, and a number beyond BIGINT overflows the database driver
-    (SQLite) instead of being refused.
+    digits, and a number beyond BIGINT would reach the database as an
+    out-of-range error instead of being refused here.
     """
 
     default_error_messages = {"invalid": f"Enter a whole number from 1 to {BIGINT_MAX}."}

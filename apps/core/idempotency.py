@@ -7,8 +7,7 @@ A money service claims the key in its own outermost transaction (see
    checks and writes, then ``idempotency_key_complete`` stores its response on
    the row. The key and the money movement commit together or not at all.
 2. A concurrent request with the same key blocks on the unique (user, key)
-   index until the first commits (PostgreSQL; on SQLite the IMMEDIATE
-   transaction serializes writers anyway), then fails to insert: the claim
+   index until the first commits, then fails to insert: the claim
    raises ``IdempotencyKeyTaken``, the service's transaction rolls back, and
    ``idempotency_replay`` returns the committed response. No second movement.
 3. A business refusal (insufficient funds, unknown receiver, ...) raises out of

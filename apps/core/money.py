@@ -14,10 +14,6 @@ CENT = Decimal("0.01")
 MIN_AMOUNT = CENT
 ZERO = Decimal("0.00")
 
-# SQLite (the embedded default) keeps decimals as 8-byte floats: exact to 15
-# significant digits, so its wallets hold at most 13 integer digits.
-SQLITE_MAX_BALANCE = Decimal("9999999999999.99")
-
 # An amount as a request writes it: a JSON string of ASCII digits (\d would also match other
 # scripts' digits, which Decimal() accepts), no sign, spaces, exponent or leading zeros, at most
 # 16 integer digits and 2 decimal places, and greater than zero ("0.00" does not match).
@@ -54,7 +50,3 @@ def amount_problem(text: str, *, allow_zero: bool = False) -> str | None:
         return AMOUNT_TOO_MANY_DIGITS
     return AMOUNT_NOT_POSITIVE  # all digits zero: the only well-formed spelling left
 
-
-def cents(value) -> Decimal:
-    """A stored amount or a sum, to cents: SQLite adds decimals as floats; None (no rows) is zero."""
-    return ZERO if value is None else Decimal(value).quantize(CENT)

@@ -9,15 +9,13 @@ from django.db import connection, transaction
 def consistent_snapshot() -> Iterator[None]:
     """Every statement inside reads the database as of one instant.
 
-    On PostgreSQL: one ``REPEATABLE READ, READ ONLY`` transaction, so writes that commit
-    meanwhile are not seen and are not held back (and it is one server transaction, so it
-    works behind a transaction pooler). On SQLite: one transaction, which the embedded
-    default's IMMEDIATE mode makes exclusive of writers while it lasts. Inside a transaction
-    already open, the reads share that one.
+    One ``REPEATABLE READ, READ ONLY`` transaction, so writes that commit meanwhile are not
+    seen and are not held back (and it is one server transaction, so it works behind a
+    transaction pooler). Inside a transaction already open, the reads share that one.
     """
     outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
+        if outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield

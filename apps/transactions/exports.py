@@ -10,8 +10,6 @@ import csv
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
-from apps.core.money import cents
-
 HEADER = ("id", "time", "kind", "direction", "counterparty_id", "counterparty_username", "amount",
           "balance_after", "description")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -23,7 +21,7 @@ def spreadsheet_safe(text: str) -> str:
 
 
 def _money(value) -> str:
-    return f"{cents(value)}"  # SQLite hands back floats' decimals
+    return f"{value}"
 
 
 def _utc(moment: datetime) -> str:

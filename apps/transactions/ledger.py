@@ -1,8 +1,8 @@
 """The ledger's one owner: how a movement is written, and how the books are checked.
 
 ``movement_record`` writes a movement's rows: the ``Transaction``, one
-``LedgerEntry`` per party and the owed ``Receipt``, in plain SQL: one statement
-on PostgreSQL, three on SQLite. A transfer is the hottest write path; the same
+``LedgerEntry`` per party and the owed ``Receipt``, in one plain SQL statement
+(data-modifying CTEs). A transfer is the hottest write path; the same
 rows through ``objects.create`` and ``bulk_create`` cost 0.52 and 0.57 ms more
 CPU per movement in two runs of ``bench/movement_sql.py`` (median of 5 x 1,000
 movements in one process, on PostgreSQL), so the statements are written once
@@ -12,10 +12,9 @@ its wallets are locked (``apps.wallets.services``).
 ``ledger_verify`` checks the books: every check is an aggregate or window
 query, never a query per wallet; that includes each user's running balance
 (every entry's ``balance_after`` is the previous one plus or minus its
-amount, and the last one is the wallet's balance). Sums are rounded to cents before
-comparing, so the comparisons are exact on PostgreSQL and SQLite (which adds
-decimals as floats) alike. The wallets' balances are passed in by their
-owner, ``apps.wallets``.
+amount, and the last one is the wallet's balance). ``numeric`` sums are exact, so
+every comparison is. The wallets' balances are passed in by their owner,
+``apps.wallets``.
 """
 import datetime as dt
 from collections import defaultdict
@@ -26,9 +25,9 @@ from functools import cache
 
 from django.db import connection
 from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When, Window
-from django.db.models.functions import Coalesce, Lag, Lead, Round
+from django.db.models.functions import Coalesce, Lag, Lead
 
-from apps.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, ZERO, cents
+from apps.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, ZERO
 from apps.receipts.models import Receipt
 from apps.transactions.models import LedgerEntry, Transaction
 
@@ -76,7 +75,7 @@ def _receipt_owed_sql() -> str:
 
 
 @cache
-def _movement_sql_postgresql(entries: int) -> str:
+def _movement_sql(entries: int) -> str:
     """The three inserts as one statement (data-modifying CTEs), one round trip instead of three.
 
     Kept for the statement count (3 per transfer instead of 5, fewer than
@@ -95,16 +94,6 @@ def _movement_sql_postgresql(entries: int) -> str:
             f"SELECT t.id FROM t")
 
 
-def movement_insert_each(cursor, transaction_row: list, parties: list[tuple], owed: list) -> int:
-    """The three inserts one statement each (SQLite, which has no data-modifying CTEs); the id."""
-    at = transaction_row[4]
-    cursor.execute(_transaction_sql(), transaction_row)
-    txn_id = cursor.fetchone()[0]
-    cursor.execute(_entries_sql(len(parties)), [value for party in parties for value in (txn_id, *party, at)])
-    cursor.execute(_receipt_owed_sql(), [txn_id, *owed])
-    return txn_id
-
-
 _TRANSACTION_FIELDS = ("id", "kind", "sender_id", "receiver_id", "amount", "created_at", "description")
 
 
@@ -120,9 +109,8 @@ def movement_record(*, kind: str, sender_id: int | None, receiver_id: int, amoun
 
     The receipt row is the outbox: written in the movement's transaction, it
     is the only trace of the receipt on the money path (no broker I/O); the
-    relay renders it after the commit (``services.receipts_claim``). On
-    PostgreSQL the three inserts are one statement; SQLite, which has no
-    data-modifying CTEs, runs them one after the other.
+    relay renders it after the commit (``apps.receipts.services.receipts_claim``).
+    The three inserts are one statement.
     """
     at = connection.ops.adapt_datetimefield_value(now)
     parties = [(receiver_id, LedgerEntry.Direction.RECEIVED.value, sender_id, receiver_balance)]
@@ -131,12 +119,9 @@ def movement_record(*, kind: str, sender_id: int | None, receiver_id: int, amoun
     row = [str(kind), sender_id, receiver_id, amount, at, description]
     owed = [Receipt.Status.PENDING.value, at, at]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(_movement_sql_postgresql(len(parties)),
-                           [*row, *(value for party in parties for value in party), *owed])
-            txn_id = cursor.fetchone()[0]
-        else:
-            txn_id = movement_insert_each(cursor, row, parties, owed)
+        cursor.execute(_movement_sql(len(parties)),
+                       [*row, *(value for party in parties for value in party), *owed])
+        txn_id = cursor.fetchone()[0]
     return Transaction.from_db(connection.alias, _TRANSACTION_FIELDS,
                                (txn_id, kind, sender_id, receiver_id, amount, now, description))
 
@@ -161,7 +146,7 @@ def _running_balances():
 
     Yields the entries whose ``balance_after`` is not the previous one plus or
     minus their amount, and every user's last entry (to compare with the
-    wallet). Both sides are rounded to cents: SQLite adds floats.
+    wallet).
     """
     money = DecimalField(max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES)
     chain = {"partition_by": [F("user_id")], "order_by": F("transaction_id").asc()}
@@ -171,11 +156,9 @@ def _running_balances():
         LedgerEntry.objects.order_by()
         .annotate(previous=Window(Lag("balance_after"), **chain),
                   next_transaction=Window(Lead("transaction_id"), **chain))
-        .annotate(rounded=Round(F("balance_after"), 2, output_field=money),
-                  expected=Round(Coalesce(F("previous"), Value(ZERO), output_field=money) + signed, 2,
-                                 output_field=money))
-        .filter(~Q(rounded=F("expected")) | Q(next_transaction__isnull=True))
-        .values_list("user_id", "transaction_id", "rounded", "expected", "next_transaction")
+        .annotate(expected=Coalesce(F("previous"), Value(ZERO), output_field=money) + signed)
+        .filter(~Q(balance_after=F("expected")) | Q(next_transaction__isnull=True))
+        .values_list("user_id", "transaction_id", "balance_after", "expected", "next_transaction")
     )
 
 
@@ -183,7 +166,6 @@ def _running_balances_check() -> tuple[list[str], dict[int, Decimal]]:
     """The running-balance chain breaks, and each user's last ``balance_after``."""
     breaks, last = [], {}
     for user_id, txn_id, balance_after, expected, next_transaction in _running_balances():
-        balance_after, expected = cents(balance_after), cents(expected)
         if balance_after != expected:
             breaks.append(f"user {user_id}, transaction {txn_id}: balance_after {balance_after} != "
                           f"previous balance_after plus or minus the amount = {expected}")
@@ -200,11 +182,11 @@ def ledger_verify(*, balances: Iterable[tuple[int, int, Decimal]]) -> LedgerRepo
     report = LedgerReport()
     expected: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for row in Transaction.objects.order_by().values("receiver_id").annotate(total=Sum("amount")):
-        expected[row["receiver_id"]] += cents(row["total"])
+        expected[row["receiver_id"]] += row["total"]
     sent = (Transaction.objects.order_by().filter(sender__isnull=False)
             .values("sender_id").annotate(total=Sum("amount")))
     for row in sent:
-        expected[row["sender_id"]] -= cents(row["total"])
+        expected[row["sender_id"]] -= row["total"]
 
     chain_breaks, last_balances = _running_balances_check()
     report.discrepancies.extend(chain_breaks)
@@ -235,7 +217,7 @@ def ledger_verify(*, balances: Iterable[tuple[int, int, Decimal]]) -> LedgerRepo
         count=Count("pk"), deposits=Sum("amount", filter=Q(kind=Transaction.Kind.DEPOSIT)),
     )
     report.transactions = totals["count"]
-    report.total_deposits = cents(totals["deposits"])
+    report.total_deposits = totals["deposits"] or ZERO
     if report.total_balance != report.total_deposits:
         report.discrepancies.append(
             f"sum of balances {report.total_balance} != sum of deposits {report.total_deposits} "

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 
 from apps.core.batches import keyset_rows
-from apps.core.money import cents
+from apps.core.money import ZERO
 from apps.core.snapshot import consistent_snapshot
 from apps.transactions.models import LedgerEntry
 
@@ -89,7 +89,7 @@ def _balance_before(*, user_id: int, moment: dt.datetime) -> Decimal:
     """
     last = (LedgerEntry.objects.filter(user_id=user_id, created_at__lt=moment)
             .order_by("-created_at", "-transaction_id").values_list("balance_after", flat=True).first())
-    return cents(last)
+    return ZERO if last is None else last
 
 
 def transaction_statement(*, user_id: int, start: dt.datetime, end: dt.datetime) -> Statement:
@@ -113,6 +113,6 @@ def transaction_statement(*, user_id: int, start: dt.datetime, end: dt.datetime)
         closing = _balance_before(user_id=user_id, moment=end)
     return Statement(
         start=start, end=end, currency=settings.WALLET_CURRENCY, opening_balance=opening,
-        closing_balance=closing, total_in=cents(totals["total_in"]), total_out=cents(totals["total_out"]),
+        closing_balance=closing, total_in=totals["total_in"] or ZERO, total_out=totals["total_out"] or ZERO,
         count=totals["count"],
     )

@@ -4,13 +4,12 @@ Written through the query builder (``update()`` with ``F``, ``Case`` and
 ``Round``) the same statement cost 0.61 and 0.63 ms more CPU per movement in
 two runs of ``bench/movement_sql.py`` (median of 5 x 1,000 movements in one
 process, on PostgreSQL): compiling it costs more than PostgreSQL spends
-running it. It runs unchanged on PostgreSQL and SQLite, only inside a
-movement's transaction after its wallets are locked.
+running it. It runs only inside a movement's transaction after its wallets
+are locked.
 
 The UPDATE applies deltas (``balance + delta``) rather than writing values
 computed in Python: under the lock both give the same result, and a delta can
-never overwrite a concurrent write. ``ROUND(…, 2)`` is exact on PostgreSQL and
-brings SQLite's floating-point sum back to the cent.
+never overwrite a concurrent write; ``numeric`` addition is exact.
 """
 import datetime as dt
 from decimal import Decimal
@@ -29,7 +28,7 @@ def _balances_sql(wallets: int) -> str:
                                  for f in ("user", "balance", "updated_at"))
     whens = " ".join(["WHEN %s THEN %s"] * wallets)
     ids = ", ".join(["%s"] * wallets)
-    return (f"UPDATE {table} SET {balance} = ROUND({balance} + CASE {user} {whens} END, 2), "
+    return (f"UPDATE {table} SET {balance} = {balance} + CASE {user} {whens} END, "
             f"{updated_at} = %s WHERE {user} IN ({ids})")
 
 

@@ -7,7 +7,6 @@ from django.db import connection
 from django.shortcuts import get_object_or_404
 
 from apps.core.batches import keyset_rows
-from apps.core.money import cents
 from apps.wallets.models import Wallet
 
 
@@ -30,12 +29,12 @@ def _lock_queryset(user_ids: list[int]):
 
 
 @cache
-def _lock_sql(vendor: str, count: int) -> str:
+def _lock_sql(count: int) -> str:
     """The lock query's SQL for ``count`` users, compiled by the ORM once per process.
 
     Compiling the queryset cost three times the CPU of running it (see
-    BENCHMARKS.md), and its SQL only depends on the backend and the number of
-    ids. Marker ids prove that the ids are the statement's only parameters.
+    BENCHMARKS.md), and its SQL only depends on the number of ids. Marker ids prove
+    that the ids are the statement's only parameters.
     """
     markers = list(range(-count, 0))
     sql, params = _lock_queryset(markers).query.sql_with_params()
@@ -64,7 +63,6 @@ def wallets_lock(*, user_ids: Iterable[int]) -> dict[int, LockedWallet]:
     """
     ids = list(user_ids)
     with connection.cursor() as cursor:
-        cursor.execute(_lock_sql(connection.vendor, len(ids)), ids)
+        cursor.execute(_lock_sql(len(ids)), ids)
         rows = cursor.fetchall()
-    # SQLite hands back the balance as a float, exact to its 15 digits: to cents it is the stored amount.
-    return {user_id: LockedWallet(pk, user_id, cents(balance)) for pk, user_id, balance in rows}
+    return {user_id: LockedWallet(pk, user_id, balance) for pk, user_id, balance in rows}

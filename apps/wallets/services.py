@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from http import HTTPStatus
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from apps.core.idempotency import (
@@ -23,7 +23,7 @@ from apps.core.idempotency import (
     idempotency_key_complete,
     idempotency_replay,
 )
-from apps.core.money import MAX_AMOUNT, SQLITE_MAX_BALANCE
+from apps.core.money import MAX_AMOUNT
 from apps.transactions.ledger import movement_record
 from apps.transactions.models import Transaction
 from apps.wallets.balance_sql import balances_apply
@@ -37,10 +37,6 @@ from apps.wallets.exceptions import (
 from apps.wallets.models import Wallet
 from apps.wallets.selectors import LockedWallet, wallets_lock
 from apps.wallets.serializers import MovementOutputSerializer
-
-
-def max_balance() -> Decimal:
-    return SQLITE_MAX_BALANCE if connection.vendor == "sqlite" else MAX_AMOUNT
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,7 @@ def wallet_create(*, user) -> Wallet:
 
 
 def _credit_check(wallet: LockedWallet, amount: Decimal) -> None:
-    if wallet.balance + amount > max_balance():
+    if wallet.balance + amount > MAX_AMOUNT:
         raise BalanceLimitExceeded()
 
 

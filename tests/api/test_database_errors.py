@@ -50,14 +50,8 @@ def _drop_connection_on_the_server() -> None:
     admin.close()
 
 
-def _postgresql_only() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite has no server to drop the connection")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_connection_dropped_by_the_server_fails_one_request_then_recovers(make_user, client_for):
-    _postgresql_only()
     alice, bob = make_user(balance="10.00"), make_user()
     client = client_for(alice)
     assert client.get("/api/wallet/me/").status_code == 200  # the connection is open and reused
@@ -73,7 +67,6 @@ def test_connection_dropped_by_the_server_fails_one_request_then_recovers(make_u
 
 @pytest.mark.django_db(transaction=True)
 def test_connection_dropped_before_an_export_is_a_503_not_an_empty_file(make_user, client_for):
-    _postgresql_only()
     alice, bob = make_user(balance="10.00"), make_user()
     transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("1.00"))
     client = client_for(alice)
@@ -94,7 +87,6 @@ def test_connection_dropped_before_an_export_is_a_503_not_an_empty_file(make_use
 
 @pytest.mark.django_db(transaction=True)
 def test_connection_dropped_mid_export_aborts_the_file(make_user, client_for):
-    _postgresql_only()
     alice = make_user(balance="1.00")
     deposits_in_bulk(alice, EXPORT_BATCH, opening=Decimal("1.00"))
     response = client_for(alice).get(EXPORT)

@@ -11,9 +11,9 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
 # The bound: at most 5 statements per transfer without an Idempotency-Key.
 MAX_QUERIES_PER_TRANSFER = 5
 # Lock both wallets, update both, then the log row, its entries and its owed receipt (the outbox):
-# one statement on PostgreSQL (data-modifying CTEs), three on SQLite. A key adds its claim and
-# its stored response. Exact, so that a statement added on either database fails here.
-QUERIES_PER_TRANSFER = {"postgresql": 3, "sqlite": 5}
+# one statement (data-modifying CTEs). A key adds its claim and its stored response. Exact, so
+# that a statement added to the money path fails here.
+QUERIES_PER_TRANSFER = 3
 QUERIES_FOR_THE_KEY = 2
 
 
@@ -22,8 +22,7 @@ def _transfer_statements(client, receiver, **headers) -> list[str]:
         response = client.post("/api/wallet/transfer/",
                                {"receiver_id": receiver.pk, "amount": "5.00"}, format="json", **headers)
     assert response.status_code == 201
-    # Transaction control (BEGIN/COMMIT, which SQLite logs and PostgreSQL does not)
-    # is not a query; everything else is.
+    # Transaction control (SAVEPOINT and the like) is not a query; everything else is.
     return [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
 
 
@@ -32,7 +31,7 @@ def test_transfer_sql_queries_bounded_authentication_included(make_user, client_
     sender = make_user(balance="50.00")
     receiver = make_user()
     statements = _transfer_statements(client_for(sender), receiver)
-    assert len(statements) == QUERIES_PER_TRANSFER[connection.vendor] <= MAX_QUERIES_PER_TRANSFER, \
+    assert len(statements) == QUERIES_PER_TRANSFER <= MAX_QUERIES_PER_TRANSFER, \
         "\n".join(statements)
     assert balance_of(receiver) == Decimal("5.00")
 
@@ -42,7 +41,7 @@ def test_an_idempotency_key_adds_its_claim_and_its_stored_response(make_user, cl
     sender = make_user(balance="50.00")
     receiver = make_user()
     statements = _transfer_statements(client_for(sender), receiver, HTTP_IDEMPOTENCY_KEY="q-1")
-    assert len(statements) == QUERIES_PER_TRANSFER[connection.vendor] + QUERIES_FOR_THE_KEY, \
+    assert len(statements) == QUERIES_PER_TRANSFER + QUERIES_FOR_THE_KEY, \
         "\n".join(statements)
     assert balance_of(receiver) == Decimal("5.00")
 
@@ -60,5 +59,4 @@ def test_wallet_lock_is_one_ordered_locking_query(make_user):
     assert wallets[first.pk].balance == Decimal("1.00")
     [sql] = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
     assert 'ORDER BY "wallets_wallet"."id" ASC' in sql
-    if connection.vendor == "postgresql":
-        assert sql.endswith('FOR NO KEY UPDATE OF "wallets_wallet"')
+    assert sql.endswith('FOR NO KEY UPDATE OF "wallets_wallet"')

@@ -91,8 +91,8 @@ def test_the_owed_receipt_is_written_with_the_log_rows(alice, bob):
         txn = transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("1.00")).transaction
     writes = [q["sql"] for q in ctx.captured_queries if '"receipts_receipt"' in q["sql"]]
     assert len(writes) == 1 and "INSERT INTO" in writes[0]
-    if connection.vendor == "postgresql":  # one statement writes the log row, its entries and the receipt
-        assert '"transactions_ledgerentry"' in writes[0] and '"transactions_transaction"' in writes[0]
+    # One statement writes the log row, its entries and the receipt.
+    assert '"transactions_ledgerentry"' in writes[0] and '"transactions_transaction"' in writes[0]
     assert txn.entries.count() == 2 and Receipt.objects.filter(pk=txn.pk, status="pending").exists()
 
 

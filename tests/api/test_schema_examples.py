@@ -17,8 +17,9 @@ from django.db import OperationalError, connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from apps.core.money import MAX_AMOUNT
 from apps.receipts.tasks import receipts_relay
-from apps.wallets.services import max_balance, transfer_create
+from apps.wallets.services import transfer_create
 from tests.support.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +65,7 @@ def world(make_user, client_for):
     alice = make_user(username="alice", balance="100.00")
     bob = make_user(username="bob")
     staff = make_user(username="staff", is_staff=True)
-    rich = make_user(username="rich", balance=max_balance())
+    rich = make_user(username="rich", balance=MAX_AMOUNT)
     gone = make_user(username="gone")
     gone_client = client_for(gone)
     gone_refresh = str(RefreshToken.for_user(gone))

@@ -4,8 +4,9 @@ from unittest import mock
 import pytest
 from django.db import IntegrityError, connection
 
+from apps.core.money import MAX_AMOUNT
 from apps.transactions.models import LedgerEntry, Transaction
-from apps.wallets.services import max_balance, transfer_create
+from apps.wallets.services import transfer_create
 from tests.support.factories import balance_of
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +135,7 @@ def test_disabled_sender_cannot_spend_with_unexpired_token(alice, bob, client_fo
 
 
 def test_receiver_balance_limit(make_user, client_for):
-    rich = make_user(balance=max_balance())
+    rich = make_user(balance=MAX_AMOUNT)
     sender = make_user(balance="1.00")
     response = client_for(sender).post(URL, {"receiver_id": rich.pk, "amount": "0.01"}, format="json")
     assert response.status_code == 400

@@ -1,8 +1,7 @@
 """Race conditions through the real HTTP stack: real threads, real connections.
 
 Each request is served by ``live_server`` in its own thread with its own
-database connection, so these run the real locking path on PostgreSQL and
-the IMMEDIATE-transaction path on SQLite.
+database connection, so these run the real locking path on PostgreSQL.
 """
 import io
 import random

@@ -27,10 +27,11 @@ BASE_DIR = Path(settings.BASE_DIR)
 
 def database_url() -> str:
     db = connection.settings_dict  # the test database, once django_db_setup has run
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}?timeout=30&transaction_mode=IMMEDIATE"
     auth = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    host = db["HOST"] or "127.0.0.1"
+    if host.startswith("/"):  # the embedded server's Unix socket folder
+        return f"postgres://{auth}@/{db['NAME']}?host={quote(host)}"
+    return f"postgres://{auth}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class Background:

@@ -134,8 +134,6 @@ def test_backoff_doubles_up_to_ten_minutes():
 
 @pytest.mark.django_db(transaction=True)
 def test_workers_claiming_at_once_take_disjoint_batches(make_user, settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serializes the claims")
     user = make_user()
     ids = {deposit_create(user_id=user.pk, amount=Decimal("1.00")).transaction.pk for _ in range(60)}
     barrier, claims, errors = threading.Barrier(4), [], []

@@ -68,13 +68,10 @@ def test_start_up_fails_clearly_on_an_issuer_receipts_cannot_print(issuer, messa
     assert message in result.stderr
 
 
-def test_embedded_sqlite_serializes_writers():
+def test_the_database_is_postgresql_with_persistent_connections():
     db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
-    else:
-        assert db["ENGINE"].endswith("postgresql")
-        assert db["CONN_MAX_AGE"] > 0
+    assert db["ENGINE"].endswith("postgresql")
+    assert db["CONN_MAX_AGE"] > 0
 
 
 def test_a_transaction_pooler_turns_server_side_cursors_off():

@@ -6,6 +6,7 @@ import pytest
 from apps.core.exceptions import IdempotencyKeyReused
 from apps.core.idempotency import IdempotentRequest, Replay
 from apps.core.models import IdempotencyKey
+from apps.core.money import MAX_AMOUNT
 from apps.receipts.models import Receipt
 from apps.transactions.models import LedgerEntry, Transaction
 from apps.wallets.exceptions import (
@@ -16,7 +17,7 @@ from apps.wallets.exceptions import (
     SelfTransfer,
 )
 from apps.wallets.serializers import MovementOutputSerializer
-from apps.wallets.services import MovementResult, deposit_create, max_balance, transfer_create
+from apps.wallets.services import MovementResult, deposit_create, transfer_create
 from tests.support.factories import balance_of
 
 pytestmark = pytest.mark.django_db
@@ -35,8 +36,8 @@ def deactivate(user) -> None:
 
 
 def fill_to_the_limit(user, *, room: Decimal = Decimal("0.00")) -> None:
-    """Deposit until the wallet holds ``max_balance() - room``."""
-    deposit_create(user_id=user.pk, amount=max_balance() - room - balance_of(user))
+    """Deposit until the wallet holds ``MAX_AMOUNT - room``."""
+    deposit_create(user_id=user.pk, amount=MAX_AMOUNT - room - balance_of(user))
 
 
 # --- Success --------------------------------------------------------------------------
@@ -68,7 +69,7 @@ def test_transfer_of_the_whole_balance_empties_the_wallet(alice, bob):
 def test_transfer_may_fill_the_receiver_exactly_to_the_limit(alice, bob):
     fill_to_the_limit(bob, room=Decimal("1.00"))
     transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("1.00"))
-    assert balance_of(bob) == max_balance()
+    assert balance_of(bob) == MAX_AMOUNT
 
 
 def test_deposit_returns_the_movement_and_the_new_balance(bob):
