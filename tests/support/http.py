@@ -20,3 +20,12 @@ def post_json(url: str, body: dict, token: str | None = None, timeout: float = 6
             return exc.code, json.loads(raw or b"null")
         except ValueError:
             return exc.code, {"raw": raw.decode(errors="replace")[:500]}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

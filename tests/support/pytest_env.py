@@ -14,3 +14,13 @@ os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
 # the one `make run` keeps its data in.
 ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("EMBEDDED_DATABASE_DIR", str(ROOT / "var" / "postgres-test"))
+_EMBEDDED = None if os.environ.get("DATABASE_URL") else Path(os.environ["EMBEDDED_DATABASE_DIR"])
+_EMBEDDED_WAS_RUNNING = _EMBEDDED is not None and (_EMBEDDED / "postmaster.pid").exists()
+
+
+def pytest_unconfigure(config):
+    """Stop the embedded test server if this run started it (the settings start it on demand)."""
+    if _EMBEDDED is not None and not _EMBEDDED_WAS_RUNNING:
+        from config.embedded_postgres import stop
+
+        stop(_EMBEDDED)
