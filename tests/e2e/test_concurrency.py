@@ -186,3 +186,40 @@ def test_verify_ledger_reads_one_snapshot_while_transfers_commit(make_user):
         moved = sum(future.result() for future in running)
     assert moved > 0
     assert failures == []
+
+
+def test_opposite_transfers_between_two_wallets_never_deadlock(make_user):
+    """Sixteen threads, half sending A → B and half B → A, each many times: every transfer commits.
+
+    Both wallets are locked in one statement in wallet-id order, so two opposite transfers take
+    the locks in the same order. Locked in sender-then-receiver order instead, PostgreSQL's
+    deadlock detector aborts one of a crossing pair (``deadlock detected``) and this fails.
+    """
+    from django.db import connection
+
+    from apps.wallets.services import transfer_create
+
+    a, b = make_user(balance="100.00"), make_user(balance="100.00")
+    barrier, errors, done = threading.Barrier(16), [], Counter()
+
+    def send(sender, receiver):
+        try:
+            barrier.wait(timeout=10)
+            for _ in range(15):
+                transfer_create(sender_id=sender.pk, receiver_id=receiver.pk, amount=Decimal("0.01"))
+                done[sender.pk] += 1
+        except Exception as exc:  # surfaced below
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(a, b) if i % 2 else (b, a)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert done == {a.pk: 120, b.pk: 120}
+    balances = dict(Wallet.objects.filter(user__in=[a, b]).values_list("user_id", "balance"))
+    assert balances == {a.pk: Decimal("100.00"), b.pk: Decimal("100.00")}
+    assert ledger_verify(balances=wallet_balances()).ok

@@ -5,13 +5,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.receipts.models import Receipt
 from apps.receipts.rendering import receipt_number
-from apps.receipts.services import receipts_claim, receipts_render, retry_backoff
+from apps.receipts.services import receipts_claim, receipts_render, receipts_rerender, retry_backoff
 from apps.receipts.tasks import receipts_relay
 from apps.transactions.models import Transaction
 from apps.wallets.services import deposit_create
@@ -157,3 +157,68 @@ def test_workers_claiming_at_once_take_disjoint_batches(make_user, settings):
     claimed = [pk for batch in claims for pk in batch]
     assert sorted(claimed) == sorted(ids)  # every receipt claimed, none twice
     assert set(Receipt.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_second_claimer_skips_rows_another_claim_holds_instead_of_waiting(make_user):
+    """While one claim's transaction is open, a second claimer takes the other due rows at once."""
+    user = make_user()
+    ids = {deposit_create(user_id=user.pk, amount=Decimal("1.00")).transaction.pk for _ in range(6)}
+    first_claimed, release = threading.Event(), threading.Event()
+    first, second, errors = [], [], []
+
+    def hold_a_claim_open():
+        try:
+            with transaction.atomic():  # the claim's row locks last until this block ends
+                first.extend(receipts_claim(limit=3))
+                first_claimed.set()
+                release.wait(timeout=30)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def claim_meanwhile():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '3s'")  # waiting on the first claim fails, not hangs
+            second.extend(receipts_claim(limit=10))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_a_claim_open)
+    holder.start()
+    assert first_claimed.wait(timeout=10)
+    claimer = threading.Thread(target=claim_meanwhile)
+    claimer.start()
+    claimer.join(timeout=10)
+    finished_while_held = not claimer.is_alive()
+    release.set()
+    holder.join(timeout=10)
+    claimer.join(timeout=10)
+    assert errors == []
+    assert finished_while_held, "the second claim waited for the first one's transaction"
+    assert len(first) == 3 and set(first) | set(second) == ids and not set(first) & set(second)
+
+
+@pytest.mark.django_db
+def test_a_batch_marks_ready_only_rows_still_owed(transfer, settings):
+    """A row that left ``pending`` while its batch rendered (given up on meanwhile) keeps that state."""
+    assert transfer.pk in receipts_claim(limit=10)
+    Receipt.objects.filter(pk=transfer.pk).update(status=Receipt.Status.FAILED, last_error="given up")
+    outcome = receipts_render(transaction_ids=[transfer.pk])
+    assert Receipt.objects.get(pk=transfer.pk).status == Receipt.Status.FAILED
+    assert outcome.ready == [transfer.pk]  # its files were written; only the row's state is not overwritten
+
+
+@pytest.mark.django_db
+def test_asking_again_for_a_receipt_already_owed_keeps_its_attempts_and_due_time(transfer):
+    """Polling a lost receipt re-requests it; a request that finds it already owed changes nothing."""
+    receipts_claim(limit=10)
+    receipts_claim_time = Receipt.objects.get(pk=transfer.pk).due_at
+    assert receipts_rerender(transaction_ids=[transfer.pk], reason="asked again") == 0
+    row = Receipt.objects.get(pk=transfer.pk)
+    assert (row.status, row.attempts, row.due_at, row.last_error) == (
+        Receipt.Status.PENDING, 1, receipts_claim_time, "")
