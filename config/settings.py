@@ -301,6 +301,17 @@ except ValueError as exc:
 RECEIPT_ISSUER = " ".join(env.str("RECEIPT_ISSUER", default="Wallet").split())
 if not RECEIPT_ISSUER or len(RECEIPT_ISSUER) > 100 or not RECEIPT_ISSUER.isprintable():
     raise ImproperlyConfigured("RECEIPT_ISSUER must be 1 to 100 printable characters.")
+# --- Holds ------------------------------------------------------------------------
+# A hold's life (expires_in, seconds): 60 s to 7 days, a day unless the payer says otherwise.
+# Expiry is honoured when read; the sweep marks expired holds every HOLD_SWEEP_INTERVAL seconds.
+HOLD_EXPIRES_IN_MIN = env.int("HOLD_EXPIRES_IN_MIN", default=60)
+HOLD_EXPIRES_IN_MAX = env.int("HOLD_EXPIRES_IN_MAX", default=7 * 24 * 3600)
+HOLD_EXPIRES_IN_DEFAULT = min(max(24 * 3600, HOLD_EXPIRES_IN_MIN), HOLD_EXPIRES_IN_MAX)
+HOLD_SWEEP_INTERVAL = env.float("HOLD_SWEEP_INTERVAL", default=30.0)
+if not 1 <= HOLD_EXPIRES_IN_MIN <= HOLD_EXPIRES_IN_MAX or HOLD_SWEEP_INTERVAL <= 0:
+    raise ImproperlyConfigured("HOLD_EXPIRES_IN_MIN must be from 1 to HOLD_EXPIRES_IN_MAX, "
+                               "HOLD_SWEEP_INTERVAL positive.")
+
 # Periodic tasks run by `celery -A config beat` (one beat per deployment); add new entries as new keys.
 CELERY_BEAT_SCHEDULE = {
     "receipts-relay": {
@@ -308,6 +319,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": RECEIPT_RELAY_INTERVAL,
         # A tick nobody took within a few intervals is dropped: the next one does the same work.
         "options": {"expires": max(5.0, 5 * RECEIPT_RELAY_INTERVAL)},
+    },
+    "holds-expire": {
+        "task": "apps.wallets.tasks.holds_expire",
+        "schedule": HOLD_SWEEP_INTERVAL,
+        "options": {"expires": max(5.0, HOLD_SWEEP_INTERVAL)},
     },
     "purge-idempotency-keys": {
         "task": "apps.core.tasks.purge_idempotency_keys",

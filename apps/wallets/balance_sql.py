@@ -21,22 +21,27 @@ from apps.wallets.models import Wallet
 
 
 @cache
-def _balances_sql(wallets: int) -> str:
+def _balances_sql(wallets: int, *, with_held: bool) -> str:
     quote = connection.ops.quote_name
     table = quote(Wallet._meta.db_table)
-    user, balance, updated_at = (quote(Wallet._meta.get_field(f).column)
-                                 for f in ("user", "balance", "updated_at"))
+    user, balance, held, updated_at = (quote(Wallet._meta.get_field(f).column)
+                                       for f in ("user", "balance", "held", "updated_at"))
     whens = " ".join(["WHEN %s THEN %s"] * wallets)
     ids = ", ".join(["%s"] * wallets)
-    return (f"UPDATE {table} SET {balance} = {balance} + CASE {user} {whens} END, "
+    held_set = f"{held} = {held} + CASE {user} {whens} END, " if with_held else ""
+    return (f"UPDATE {table} SET {balance} = {balance} + CASE {user} {whens} END, {held_set}"
             f"{updated_at} = %s WHERE {user} IN ({ids})")
 
 
-def balances_apply(deltas: dict[int, Decimal], *, now: dt.datetime) -> None:
-    """Add ``deltas[user_id]`` to each locked wallet, in one UPDATE."""
+def balances_apply(deltas: dict[int, Decimal], *, now: dt.datetime,
+                   held: dict[int, Decimal] | None = None) -> None:
+    """Add ``deltas[user_id]`` to each locked wallet's balance (and ``held[user_id]`` to its held
+    amount, for the same wallets), in one UPDATE."""
     params = [value for user_id, delta in deltas.items() for value in (user_id, delta)]
+    if held:
+        params += [value for user_id in deltas for value in (user_id, held.get(user_id, 0))]
     params += [connection.ops.adapt_datetimefield_value(now), *deltas]
     with connection.cursor() as cursor:
-        cursor.execute(_balances_sql(len(deltas)), params)
+        cursor.execute(_balances_sql(len(deltas), with_held=bool(held)), params)
         if cursor.rowcount != len(deltas):  # the caller holds the locks: cannot happen
             raise RuntimeError(f"balance update touched {cursor.rowcount} wallets, expected {len(deltas)}")

@@ -1,11 +1,18 @@
 """OpenAPI documentation of the wallet endpoints (kept apart from the view code)."""
 from django.conf import settings
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions as drf_exceptions
 
 from apps.core.exceptions import (
     IdempotencyKeyReused,
     InvalidAmount,
+    InvalidFilter,
     InvalidIdempotencyKey,
     LengthRequired,
     RequestTooLarge,
@@ -26,14 +33,25 @@ from apps.core.schema import (
 )
 from apps.wallets.exceptions import (
     AccountInactive,
+    AmountExceedsHold,
     BalanceLimitExceeded,
+    HoldExpired,
+    HoldNotActive,
+    HoldPartyInactive,
     InsufficientFunds,
+    NotThePayee,
+    PayeeNotFound,
     ReceiverNotFound,
+    SelfHold,
     SelfTransfer,
 )
 from apps.wallets.permissions import IsStaff
 from apps.wallets.serializers import (
     DepositInputSerializer,
+    HoldCaptureInputSerializer,
+    HoldCreateInputSerializer,
+    HoldListQuerySerializer,
+    HoldOutputSerializer,
     MovementOutputSerializer,
     TransferInputSerializer,
     WalletOutputSerializer,
@@ -59,7 +77,8 @@ DEPOSIT_EXAMPLE = OpenApiExample(
 )
 WALLET_EXAMPLE = OpenApiExample(
     "Wallet", response_only=True,
-    value={"id": 7, "user_id": 1, "balance": "90.00", "updated_at": "2026-01-01T12:00:00Z"},
+    value={"id": 7, "user_id": 1, "balance": "90.00", "held": "30.00", "available": "60.00",
+           "currency": "USD", "updated_at": "2026-01-01T12:00:00Z"},
 )
 
 # The 400 refusals of a movement's body, by the validation or the service.
@@ -141,5 +160,120 @@ wallet_schema = extend_schema_view(
                            value={"user_id": 2, "amount": "100.00", "description": "Top-up by card"}),
             DEPOSIT_EXAMPLE,
         ],
+    ),
+)
+
+
+# --- Holds ----------------------------------------------------------------------------
+
+HOLD_EXAMPLE = {
+    "id": 12, "payer": {"id": 1, "username": "alice"}, "payee": {"id": 2, "username": "shop"},
+    "amount": "60.00", "status": "active", "description": "Room 12, two nights",
+    "created_at": "2026-03-01T12:00:00Z", "expires_at": "2026-03-02T12:00:00Z", "resolved_at": None,
+    "captured_amount": None, "capture_transaction_id": None,
+}
+CAPTURED_EXAMPLE = {**HOLD_EXAMPLE, "status": "captured", "resolved_at": "2026-03-01T18:00:00Z",
+                    "captured_amount": "45.00", "capture_transaction_id": 57}
+VOIDED_EXAMPLE = {**HOLD_EXAMPLE, "status": "voided", "resolved_at": "2026-03-01T18:00:00Z"}
+HOLD_ID_PARAMETER = OpenApiParameter("id", {"type": "integer", "format": "int64", "minimum": 1,
+                                           "maximum": 10**18 - 1},
+                                     OpenApiParameter.PATH, description="The hold's id.")
+HOLD_NOT_ACTIVE = HoldNotActive.with_status("captured")
+HOLD_LIST_REFUSAL = InvalidFilter.on_param("role", "invalid_choice", '"x" is not a valid choice.')
+HOLD_404 = error_response("No such hold, or the caller is neither its payer nor its payee.",
+                          drf_exceptions.NotFound)
+HOLD_CREATE_REFUSALS = (AMOUNT_NOT_STRING, PayeeNotFound, SelfHold,
+                        InsufficientFunds("The available balance is too low for this hold."),
+                        required_field("payee_id"), unknown_field("receiver_id"))
+
+holds_schema = extend_schema_view(
+    list=extend_schema(
+        operation_id="holds_list", tags=["holds"], summary="The caller's holds, as payer or payee",
+        description="Newest first, cursor-paginated like the history.",
+        parameters=[HoldListQuerySerializer],
+        responses={
+            200: OpenApiResponse(HoldOutputSerializer, description="A page of holds, newest first."),
+            400: error_response("A query parameter is not valid.", HOLD_LIST_REFUSAL),
+            401: ERROR_RESPONSES[401],
+        },
+        examples=[OpenApiExample("Active hold", response_only=True, status_codes=["200"],
+                                 value=HOLD_EXAMPLE)],
+    ),
+    retrieve=extend_schema(
+        operation_id="hold_get", tags=["holds"], summary="One hold (its payer or payee only)",
+        parameters=[HOLD_ID_PARAMETER],
+        responses={200: OpenApiResponse(HoldOutputSerializer, description="The hold as of now."),
+                   401: ERROR_RESPONSES[401], 404: HOLD_404},
+        examples=[OpenApiExample("Active", response_only=True, status_codes=["200"], value=HOLD_EXAMPLE)],
+    ),
+    create=extend_schema(
+        operation_id="hold_create", tags=["holds"], summary="Reserve money for a payee",
+        description="Reserves `amount` of the caller's available money for `payee_id` until "
+                    "`expires_in` seconds from now: `available` drops at once, `balance` does not. "
+                    f"Error codes: {error_codes_text(HOLD_CREATE_REFUSALS)}.",
+        request=HoldCreateInputSerializer,
+        responses={
+            201: ApiResponse(HoldOutputSerializer, headers=REPLAYED_RESPONSE_HEADER,
+                             description="The hold, active."),
+            400: error_response("The hold was refused; nothing changed.", *HOLD_CREATE_REFUSALS,
+                                *REQUEST_REFUSALS),
+            401: ERROR_RESPONSES[401],
+            403: error_response("The caller's account is disabled.", AccountInactive),
+            **IDEMPOTENCY_RESPONSES,
+        },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        examples=[
+            OpenApiExample("Hold", request_only=True,
+                           value={"payee_id": 2, "amount": "60.00", "expires_in": 86400,
+                                  "description": "Room 12, two nights"}),
+            OpenApiExample("Held", response_only=True, status_codes=["201"], value=HOLD_EXAMPLE),
+        ],
+    ),
+    capture=extend_schema(
+        operation_id="hold_capture", tags=["holds"], summary="Take a hold (its payee only)",
+        description="Transfers `amount` (at most the hold's; omitted, all of it) from the payer to the "
+                    "caller, with its receipt; the rest is available to the payer again at once. "
+                    "One capture per hold.",
+        request=HoldCaptureInputSerializer,
+        responses={
+            200: ApiResponse(HoldOutputSerializer, headers=REPLAYED_RESPONSE_HEADER,
+                             description="The hold, captured, with the transfer's id."),
+            400: error_response("The capture was refused; nothing changed.", AmountExceedsHold,
+                                AMOUNT_NOT_STRING, BalanceLimitExceeded, *REQUEST_REFUSALS),
+            401: ERROR_RESPONSES[401],
+            403: error_response("The caller is the hold's payer, not its payee, or an account of the "
+                                "hold is disabled.", NotThePayee, HoldPartyInactive),
+            404: HOLD_404,
+            409: error_response("The hold is not active (its status in `details`) or has expired.",
+                                HOLD_NOT_ACTIVE, HoldExpired),
+            **IDEMPOTENCY_RESPONSES,
+        },
+        parameters=[HOLD_ID_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+        examples=[
+            OpenApiExample("Part of it", request_only=True, value={"amount": "45.00"}),
+            OpenApiExample("All of it", request_only=True, value={}),
+            OpenApiExample("Captured", response_only=True, status_codes=["200"], value=CAPTURED_EXAMPLE),
+        ],
+    ),
+    void=extend_schema(
+        operation_id="hold_void", tags=["holds"], summary="End a hold without moving money",
+        description="By the payer or the payee; the amount is available to the payer again.",
+        request={"application/json": {
+            "type": "object", "additionalProperties": False,
+            "description": "Empty: no field is accepted (the body may be left out)."}},
+        responses={
+            200: ApiResponse(HoldOutputSerializer, headers=REPLAYED_RESPONSE_HEADER,
+                             description="The hold, voided."),
+            400: error_response("The request was refused; nothing changed.", unknown_field("amount"),
+                                *REQUEST_REFUSALS),
+            401: ERROR_RESPONSES[401],
+            403: error_response("An account of the hold is disabled.", HoldPartyInactive),
+            404: HOLD_404,
+            409: error_response("The hold is not active (its status in `details`).", HOLD_NOT_ACTIVE),
+            **IDEMPOTENCY_RESPONSES,
+        },
+        parameters=[HOLD_ID_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+        examples=[OpenApiExample("Void", request_only=True, value={}),
+                  OpenApiExample("Voided", response_only=True, status_codes=["200"], value=VOIDED_EXAMPLE)],
     ),
 )

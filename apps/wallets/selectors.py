@@ -4,14 +4,19 @@ from functools import cache
 from typing import NamedTuple
 
 from django.db import connection
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from apps.core.batches import keyset_rows
-from apps.wallets.models import Wallet
+from apps.wallets.models import Hold, Wallet
 
 
 def wallet_get(*, user_id: int) -> Wallet:
-    return get_object_or_404(Wallet.objects.filter(user__is_active=True), user_id=user_id)
+    """The active user's wallet as of now: ``held`` leaves out holds that expired (released or not)."""
+    wallet = get_object_or_404(Wallet.objects.filter(user__is_active=True), user_id=user_id)
+    wallet.held = held_now(user_id=user_id, stored=wallet.held)
+    return wallet
 
 
 def wallet_balances() -> Iterator[tuple[int, int, Decimal]]:
@@ -23,7 +28,7 @@ def _lock_queryset(user_ids: list[int]):
     return (
         Wallet.objects.select_for_update(of=("self",), no_key=True)
         .filter(user_id__in=user_ids, user__is_active=True)
-        .only("id", "user_id", "balance")
+        .only("id", "user_id", "balance", "held")
         .order_by("pk")
     )
 
@@ -49,6 +54,11 @@ class LockedWallet(NamedTuple):
     id: int
     user_id: int
     balance: Decimal
+    held: Decimal  # active holds as payer, expired ones included until released
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance - self.held
 
 
 def wallets_lock(*, user_ids: Iterable[int]) -> dict[int, LockedWallet]:
@@ -65,4 +75,47 @@ def wallets_lock(*, user_ids: Iterable[int]) -> dict[int, LockedWallet]:
     with connection.cursor() as cursor:
         cursor.execute(_lock_sql(len(ids)), ids)
         rows = cursor.fetchall()
-    return {user_id: LockedWallet(pk, user_id, balance) for pk, user_id, balance in rows}
+    return {user_id: LockedWallet(pk, user_id, balance, held) for pk, user_id, balance, held in rows}
+
+
+# --- Holds ----------------------------------------------------------------------------
+
+def hold_for_party(*, hold_id: int, user_id: int) -> Hold:
+    """The hold, for its payer or payee only (anyone else: 404, as if it did not exist)."""
+    return get_object_or_404(Hold.objects.filter(Q(payer_id=user_id) | Q(payee_id=user_id)), pk=hold_id)
+
+
+def holds_of(*, user_id: int, role: str | None = None, status: str | None = None) -> QuerySet[Hold]:
+    """The user's holds as payer, payee or either, with both parties joined.
+
+    ``status`` is the hold's state as of now: an active hold past its time is ``expired``
+    before the sweep has marked it.
+    """
+    queryset = Hold.objects.select_related("payer", "payee")
+    if role == "payer":
+        queryset = queryset.filter(payer_id=user_id)
+    elif role == "payee":
+        queryset = queryset.filter(payee_id=user_id)
+    else:
+        queryset = queryset.filter(Q(payer_id=user_id) | Q(payee_id=user_id))
+    now = timezone.now()
+    if status == Hold.Status.EXPIRED:
+        queryset = queryset.filter(Q(status=status) | Q(status=Hold.Status.ACTIVE, expires_at__lte=now))
+    elif status == Hold.Status.ACTIVE:
+        queryset = queryset.filter(status=status, expires_at__gt=now)
+    elif status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def hold_get(*, hold_id: int, user_id: int) -> Hold:
+    return get_object_or_404(holds_of(user_id=user_id), pk=hold_id)
+
+
+def held_now(*, user_id: int, stored: Decimal) -> Decimal:
+    """The wallet's held amount as of now: ``stored`` less its expired holds not yet released."""
+    if not stored:
+        return stored
+    unreleased = Hold.objects.filter(payer_id=user_id, status=Hold.Status.ACTIVE,
+                                     expires_at__lte=timezone.now()).values_list("amount", flat=True)
+    return stored - sum(unreleased, Decimal("0.00"))

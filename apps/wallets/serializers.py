@@ -1,8 +1,12 @@
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.fields import AmountField, InputSerializer, StrictIdField, money_field
 from apps.transactions.fields import DescriptionField, without_empty_description
 from apps.transactions.models import Transaction
+from apps.wallets.models import Hold
 
 
 class TransferInputSerializer(InputSerializer):
@@ -30,7 +34,9 @@ class DepositInputSerializer(InputSerializer):
 class WalletOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     user_id = serializers.IntegerField()
-    balance = money_field()
+    balance = money_field(help_text="Everything the wallet holds, reserved money included.")
+    held = money_field(help_text="Reserved by the caller's active holds as payer (expired ones excluded).")
+    available = money_field(help_text="What can be sent or held now: `balance` - `held`.")
     currency = serializers.CharField(
         help_text="ISO 4217 code of the balance and of every amount: one currency for the whole service.")
     updated_at = serializers.DateTimeField()
@@ -69,3 +75,67 @@ class MovementOutputSerializer(serializers.Serializer):
                             "created_at": _timestamp(txn.created_at), "description": txn.description},
             "balance": _money(result.balance),
         }
+
+
+# --- Holds ----------------------------------------------------------------------------
+
+class HoldCreateInputSerializer(InputSerializer):
+    """Money of the caller's to reserve for a payee. Unknown fields are an error."""
+
+    payee_id = StrictIdField(help_text="The user who may capture the hold.")
+    amount = AmountField()
+    expires_in = StrictIdField(
+        required=False, default=settings.HOLD_EXPIRES_IN_DEFAULT,
+        min_value=settings.HOLD_EXPIRES_IN_MIN, max_value=settings.HOLD_EXPIRES_IN_MAX,
+        help_text=f"Seconds until the hold expires: {settings.HOLD_EXPIRES_IN_MIN} to "
+                  f"{settings.HOLD_EXPIRES_IN_MAX} (default {settings.HOLD_EXPIRES_IN_DEFAULT}).")
+    description = DescriptionField()
+
+    def validate(self, attrs):
+        return without_empty_description(super().validate(attrs))
+
+
+class HoldCaptureInputSerializer(InputSerializer):
+    """How much of the hold to take. Unknown fields are an error."""
+
+    amount = AmountField(required=False, help_text="At most the hold's amount; omitted, all of it.")
+
+
+class HoldVoidInputSerializer(InputSerializer):
+    """No fields: an empty object, or no body at all. Unknown fields are an error."""
+
+
+class HoldPartySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class HoldOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    payer = HoldPartySerializer()
+    payee = HoldPartySerializer()
+    amount = money_field()
+    status = serializers.SerializerMethodField(
+        help_text="`active`, `captured`, `voided` or `expired` "
+                  "(an active hold past `expires_at` is `expired`).")
+    description = serializers.CharField(help_text="The memo given with the hold; empty when none.")
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True,
+                                            help_text="When it was captured, voided or expired.")
+    captured_amount = money_field(allow_null=True,
+                                  help_text="The amount taken by the capture; null otherwise.")
+    capture_transaction_id = serializers.IntegerField(
+        allow_null=True, help_text="The transfer the capture made; null otherwise.")
+
+    @extend_schema_field(serializers.ChoiceField(choices=Hold.Status.choices))
+    def get_status(self, hold) -> str:
+        if hold.status == Hold.Status.ACTIVE and hold.expires_at <= timezone.now():
+            return Hold.Status.EXPIRED
+        return hold.status
+
+
+class HoldListQuerySerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["payer", "payee"], required=False,
+                                   help_text="Only holds where the caller is the payer, or the payee.")
+    status = serializers.ChoiceField(choices=Hold.Status.choices, required=False)

@@ -23,7 +23,7 @@ from apps.core.idempotency import (
     idempotency_key_complete,
     idempotency_replay,
 )
-from apps.core.money import MAX_AMOUNT
+from apps.core.money import MAX_AMOUNT, ZERO
 from apps.transactions.ledger import movement_record
 from apps.transactions.models import Transaction
 from apps.wallets.balance_sql import balances_apply
@@ -34,6 +34,7 @@ from apps.wallets.exceptions import (
     ReceiverNotFound,
     SelfTransfer,
 )
+from apps.wallets.hold_sql import holds_release_expired
 from apps.wallets.models import Wallet
 from apps.wallets.selectors import LockedWallet, wallets_lock
 from apps.wallets.serializers import MovementOutputSerializer
@@ -54,9 +55,19 @@ def wallet_create(*, user) -> Wallet:
     return Wallet.objects.create(user=user)
 
 
-def _credit_check(wallet: LockedWallet, amount: Decimal) -> None:
+def credit_check(wallet: LockedWallet, amount: Decimal) -> None:
     if wallet.balance + amount > MAX_AMOUNT:
         raise BalanceLimitExceeded()
+
+
+def _expired_holds_release(wallet: LockedWallet, *, now) -> Decimal:
+    """Release the wallet's expired holds (one statement, only when it holds anything); their sum.
+
+    A wallet without holds pays nothing for them: its ``held`` is 0 and no query runs.
+    """
+    if not wallet.held:
+        return ZERO
+    return holds_release_expired(payer_id=wallet.user_id, now=now).amount
 
 
 def _movement_response(result: MovementResult) -> dict:
@@ -85,13 +96,15 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal, descri
                 raise AccountInactive()
             if receiver is None:
                 raise ReceiverNotFound()
-            if sender.balance < amount:
-                raise InsufficientFunds()
-            _credit_check(receiver, amount)
-
             now = timezone.now()
+            released = _expired_holds_release(sender, now=now)
+            if sender.available + released < amount:
+                raise InsufficientFunds()
+            credit_check(receiver, amount)
+
             sender_after = sender.balance - amount
-            balances_apply({sender_id: -amount, receiver_id: amount}, now=now)
+            balances_apply({sender_id: -amount, receiver_id: amount}, now=now,
+                           held={sender_id: -released} if released else None)
             # The log row, both ledger entries and the owed receipt: after the commit, the
             # receipt relay renders it (no broker I/O here, nothing scheduled on commit).
             txn = movement_record(kind=Transaction.Kind.TRANSFER, sender_id=sender_id,
@@ -115,7 +128,7 @@ def deposit_create(*, user_id: int, amount: Decimal, description: str = "",
             wallet = wallets_lock(user_ids=(user_id,)).get(user_id)
             if wallet is None:
                 raise ReceiverNotFound()
-            _credit_check(wallet, amount)
+            credit_check(wallet, amount)
 
             now = timezone.now()
             balance_after = wallet.balance + amount

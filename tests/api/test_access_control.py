@@ -27,6 +27,8 @@ PROTECTED = [
     ("GET", "/api/transactions/statement/?from=2026-01-01&to=2026-02-01"),
     ("GET", "/api/transactions/export.csv"),
     ("POST", "/api/auth/logout/"),
+    ("GET", "/api/holds/"), ("POST", "/api/holds/"), ("GET", "/api/holds/1/"),
+    ("POST", "/api/holds/1/capture/"), ("POST", "/api/holds/1/void/"),
 ]
 
 
@@ -51,7 +53,8 @@ def test_every_route_is_listed_here():
              "api/^wallet/me/$", "api/^wallet/transfer/$", "api/^wallet/deposit/$",
              "api/^transactions/$", "api/^transactions/(?P<id>[0-9]{1,18})/$",
              "api/^transactions/(?P<id>[0-9]{1,18})/receipt/$", "api/^transactions/statement/$",
-             "api/transactions/export.csv"}
+             "api/transactions/export.csv", "api/^holds/$", "api/^holds/(?P<id>[0-9]{1,18})/$",
+             "api/^holds/(?P<id>[0-9]{1,18})/capture/$", "api/^holds/(?P<id>[0-9]{1,18})/void/$"}
     assert routes - known == set(), "classify the new route in PROTECTED or PUBLIC"
 
 

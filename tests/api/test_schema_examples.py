@@ -6,6 +6,7 @@ here must equal one of its operation's examples for its status, and every
 (operation, status, example) of the schema must be answered by a request to
 that operation, not merely by some other endpoint that sends the same body.
 """
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,11 +15,14 @@ import yaml
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError, connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.core.money import MAX_AMOUNT
 from apps.receipts.tasks import receipts_relay
+from apps.wallets.holds import hold_create
+from apps.wallets.models import Hold
 from apps.wallets.services import transfer_create
 from tests.support.factories import DEFAULT_PASSWORD
 
@@ -72,8 +76,13 @@ def world(make_user, client_for):
     gone.is_active = False
     gone.save()
     txn = transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("1.00"))
+    carol = make_user(username="carol", balance="10.00")  # holds for bob, then is disabled
+    carols_hold = hold_create(payer_id=carol.pk, payee_id=bob.pk, amount=Decimal("1.00"), expires_in=3600)
+    carol.is_active = False
+    carol.save()
     return {
-        "alice": alice, "bob": bob, "rich": rich, "txn": txn.transaction,
+        "alice": alice, "bob": bob, "rich": rich, "txn": txn.transaction, "carols_hold": carols_hold.pk,
+        "as_rich": client_for(rich),
         "as_alice": client_for(alice), "as_bob": client_for(bob), "as_staff": client_for(staff),
         "as_gone": gone_client, "gone_refresh": gone_refresh, "anonymous": APIClient(),
     }
@@ -182,6 +191,76 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
     check("POST", deposit, 403, "permission_denied",
           post(w["as_alice"], deposit, {"user_id": bob_id, "amount": "1.00"}))
 
+    # --- holds
+    holds, one_hold = "/api/holds/", "/api/holds/{id}/"
+    capture, void = "/api/holds/{id}/capture/", "/api/holds/{id}/void/"
+    as_alice, as_bob = w["as_alice"], w["as_bob"]
+
+    def new_hold(payee=bob_id, amount="1.00") -> int:
+        response = post(as_alice, holds, {"payee_id": payee, "amount": amount})
+        assert response.status_code == 201, response.content
+        return response.json()["id"]
+
+    def hold_url(path, hold_id):
+        return path.replace("{id}", str(hold_id))
+
+    check("GET", holds, 400, "invalid_filter", as_alice.get(holds, {"role": "x"}))
+    check("GET", one_hold, 404, "not_found", as_alice.get(hold_url(one_hold, 10**17)))
+    check("POST", holds, 400, "invalid_amount", post(as_alice, holds, {"payee_id": bob_id, "amount": 10}))
+    check("POST", holds, 400, "payee_not_found",
+          post(as_alice, holds, {"payee_id": 999_999, "amount": "1.00"}))
+    check("POST", holds, 400, "self_hold", post(as_alice, holds, {"payee_id": alice_id, "amount": "1.00"}))
+    check("POST", holds, 400, "insufficient_funds",
+          post(as_alice, holds, {"payee_id": bob_id, "amount": "1000.00"}))
+    check("POST", holds, 400, "invalid_input", post(as_alice, holds, {"amount": "1.00"}))
+    check("POST", holds, 400, "unknown_field",
+          post(as_alice, holds, {"payee_id": bob_id, "amount": "1.00", "receiver_id": 1}))
+    check("POST", holds, 403, "account_inactive",
+          post(w["as_gone"], holds, {"payee_id": bob_id, "amount": "1.00"}))
+    held = new_hold()
+    check("POST", capture, 400, "amount_exceeds_hold",
+          post(as_bob, hold_url(capture, held), {"amount": "1.01"}))
+    check("POST", capture, 400, "invalid_amount", post(as_bob, hold_url(capture, held), {"amount": 1}))
+    check("POST", capture, 403, "permission_denied", post(as_alice, hold_url(capture, held), {}))
+    check("POST", capture, 403, "account_inactive", post(as_bob, hold_url(capture, w["carols_hold"]), {}))
+    check("POST", void, 403, "account_inactive", post(as_bob, hold_url(void, w["carols_hold"]), {}))
+    check("POST", capture, 404, "not_found", post(as_bob, hold_url(capture, 10**17), {}))
+    check("POST", void, 404, "not_found", post(as_bob, hold_url(void, 10**17), {}))
+    check("POST", void, 400, "unknown_field", post(as_alice, hold_url(void, held), {"amount": "1.00"}))
+    rich_hold = new_hold(payee=rich_id)
+    check("POST", capture, 400, "balance_limit_exceeded",
+          post(w["as_rich"], hold_url(capture, rich_hold), {}))
+    assert post(as_bob, hold_url(capture, held), {}).status_code == 200
+    check("POST", capture, 409, "hold_not_active", post(as_bob, hold_url(capture, held), {}))
+    check("POST", void, 409, "hold_not_active", post(as_alice, hold_url(void, held), {}))
+    expired = new_hold()
+    Hold.objects.filter(pk=expired).update(expires_at=timezone.now() - timedelta(seconds=1))
+    check("POST", capture, 409, "hold_expired", post(as_bob, hold_url(capture, expired), {}))
+    create_body = {"payee_id": bob_id, "amount": "1.00"}
+    hold_bodies = ((holds, as_alice, create_body, {**create_body, "amount": "2.00"}),
+                   (hold_url(capture, new_hold()), as_bob, {}, {"amount": "0.50"}),
+                   (hold_url(void, new_hold()), as_alice, {}, None))
+    for n, (url, client, body, other) in enumerate(hold_bodies):
+        key = f"hold-key-{n}"
+        path = holds if url == holds else capture if url.endswith("/capture/") else void
+        check("POST", path, 400, "parse_error", post(client, url, b"x"))
+        check("POST", path, 400, "unsupported_media_type",
+              post(client, url, b"amount=1", content_type="application/x-www-form-urlencoded"))
+        check("POST", path, 400, "request_too_large",
+              post(client, url, {**body, "pad": "x" * settings.API_MAX_BODY_BYTES}))
+        check("POST", path, 400, "length_required",
+              post(client, url, b"{}", HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH=""))
+        check("POST", path, 400, "invalid_idempotency_key",
+              post(client, url, body, HTTP_IDEMPOTENCY_KEY="\u00e9"))
+        first = post(client, url, body, HTTP_IDEMPOTENCY_KEY=key)
+        assert first.status_code in (200, 201), first.content
+        if other is not None:
+            check("POST", path, 422, "idempotency_key_reused",
+                  post(client, url, other, HTTP_IDEMPOTENCY_KEY=key))
+        else:  # a void has no body to differ in: the same key on another hold is another request
+            check("POST", path, 422, "idempotency_key_reused",
+                  post(client, hold_url(void, new_hold()), body, HTTP_IDEMPOTENCY_KEY=key))
+
     # --- history and receipts
     history, detail = "/api/transactions/", "/api/transactions/{id}/"
     receipt = "/api/transactions/{id}/receipt/"
@@ -221,13 +300,18 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
         ("GET", receipt): (f"/api/transactions/{txn_id}/receipt/", {}),
         ("GET", export): (export, {}),
         ("GET", statement): (statement, statement_range),
+        ("GET", holds): (holds, {}),
+        ("POST", holds): (holds, {"payee_id": bob_id, "amount": "1.00"}),
+        ("GET", one_hold): (hold_url(one_hold, held), {}),
+        ("POST", capture): (hold_url(capture, new_hold()), {}),
+        ("POST", void): (hold_url(void, new_hold()), {}),
     }
 
     def send(method, path, client=None, **extra):
         url, data = served[(method, path)]
         if client is None:
-            client = w["as_staff"] if path == deposit else w["as_alice"] if _authenticated(method, path) \
-                else anonymous
+            client = w["as_staff"] if path == deposit else as_bob if path == capture \
+                else w["as_alice"] if _authenticated(method, path) else anonymous
         if method == "GET":
             return client.get(url, data, **extra)
         return post(client, url, data, **extra)

@@ -202,7 +202,8 @@ def test_wallet_me(alice, client_for):
     assert response.status_code == 200
     assert response.data["balance"] == "100.00"
     assert response.data["user_id"] == alice.pk
-    assert set(response.data) == {"id", "user_id", "balance", "currency", "updated_at"}
+    assert set(response.data) == {"id", "user_id", "balance", "held", "available", "currency", "updated_at"}
+    assert (response.data["held"], response.data["available"]) == ("0.00", "100.00")
     assert response.data["currency"] == "USD"  # WALLET_CURRENCY's default
 
 
