@@ -8,7 +8,11 @@ class TransactionsConfig(AppConfig):
     label = "transactions"
 
     def ready(self) -> None:
+        from apps.core.metrics import scrape_collector_add
+        from apps.transactions.metrics import ReceiptBacklogCollector
         from apps.transactions.receipt_fonts import code_point, unprintable
+
+        scrape_collector_add(ReceiptBacklogCollector())
 
         issuer = settings.RECEIPT_ISSUER
         if missing := unprintable(issuer):

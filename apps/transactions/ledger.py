@@ -29,6 +29,7 @@ from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When, 
 from django.db.models.functions import Coalesce, Lag, Lead, Round
 
 from apps.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, ZERO, cents
+from apps.core.request_context import current_request_id
 from apps.transactions.models import LedgerEntry, Receipt, Transaction
 
 # --- Writing a movement -----------------------------------------------------------
@@ -45,10 +46,10 @@ def _names(model, *fields: str) -> list[str]:
 
 @cache
 def _transaction_sql() -> str:
-    table, pk, kind, sender, receiver, amount, created_at, description = _names(
-        Transaction, "id", "kind", "sender", "receiver", "amount", "created_at", "description")
-    return (f"INSERT INTO {table} ({kind}, {sender}, {receiver}, {amount}, {created_at}, {description}) "
-            f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING {pk}, {created_at}")
+    table, pk, kind, sender, receiver, amount, created_at, description, request_id = _names(
+        Transaction, "id", "kind", "sender", "receiver", "amount", "created_at", "description", "request_id")
+    return (f"INSERT INTO {table} ({kind}, {sender}, {receiver}, {amount}, {created_at}, {description}, "
+            f"{request_id}) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {pk}, {created_at}")
 
 
 def _entries_columns() -> str:
@@ -104,7 +105,8 @@ def movement_insert_each(cursor, transaction_row: list, parties: list[tuple], ow
     return txn_id
 
 
-_TRANSACTION_FIELDS = ("id", "kind", "sender_id", "receiver_id", "amount", "created_at", "description")
+_TRANSACTION_FIELDS = ("id", "kind", "sender_id", "receiver_id", "amount", "created_at", "description",
+                       "request_id")
 
 
 def movement_record(*, kind: str, sender_id: int | None, receiver_id: int, amount: Decimal,
@@ -127,7 +129,8 @@ def movement_record(*, kind: str, sender_id: int | None, receiver_id: int, amoun
     parties = [(receiver_id, LedgerEntry.Direction.RECEIVED.value, sender_id, receiver_balance)]
     if sender_id is not None:
         parties.append((sender_id, LedgerEntry.Direction.SENT.value, receiver_id, sender_balance))
-    row = [str(kind), sender_id, receiver_id, amount, at, description]
+    request_id = current_request_id()  # the request being served, if any: logs and admin show it
+    row = [str(kind), sender_id, receiver_id, amount, at, description, request_id]
     owed = [Receipt.Status.PENDING.value, at, at]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -137,7 +140,7 @@ def movement_record(*, kind: str, sender_id: int | None, receiver_id: int, amoun
         else:
             txn_id = movement_insert_each(cursor, row, parties, owed)
     return Transaction.from_db(connection.alias, _TRANSACTION_FIELDS,
-                               (txn_id, kind, sender_id, receiver_id, amount, now, description))
+                               (txn_id, kind, sender_id, receiver_id, amount, now, description, request_id))
 
 
 # --- Checking the books -----------------------------------------------------------

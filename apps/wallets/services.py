@@ -8,6 +8,8 @@ key. Nothing here talks to the broker. Nothing can nest a movement inside a
 longer transaction (``durable=True``), so the wallet locks are held exactly
 as long as shown.
 """
+import functools
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from http import HTTPStatus
@@ -15,6 +17,7 @@ from http import HTTPStatus
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core.exceptions import ApiError
 from apps.core.idempotency import (
     IdempotencyKeyTaken,
     IdempotentRequest,
@@ -23,7 +26,9 @@ from apps.core.idempotency import (
     idempotency_key_complete,
     idempotency_replay,
 )
+from apps.core.metrics import MONEY_MOVEMENTS
 from apps.core.money import MAX_AMOUNT, SQLITE_MAX_BALANCE
+from apps.core.request_context import context_bind
 from apps.transactions.ledger import movement_record
 from apps.transactions.models import Transaction
 from apps.wallets.balance_sql import balances_apply
@@ -37,6 +42,8 @@ from apps.wallets.exceptions import (
 from apps.wallets.models import Wallet
 from apps.wallets.selectors import LockedWallet, wallets_lock
 from apps.wallets.serializers import MovementOutputSerializer
+
+logger = logging.getLogger(__name__)
 
 
 def max_balance() -> Decimal:
@@ -63,11 +70,50 @@ def _credit_check(wallet: LockedWallet, amount: Decimal) -> None:
         raise BalanceLimitExceeded()
 
 
+def _observed(kind: str):
+    """Count and log each call of a movement service: its outcome, and the transaction it made.
+
+    The outcome is ``completed``, ``replayed`` (an Idempotency-Key's stored
+    answer), the refusal's code (``insufficient_funds``...) or ``error``. The
+    transaction's id and kind are bound to the request's log context, so its
+    request log line names them too. No query: the counters live in memory.
+    """
+    kind = str(kind)
+
+    def decorate(service):
+        @functools.wraps(service)
+        def observed(**kwargs):
+            try:
+                result = service(**kwargs)
+            except ApiError as refusal:
+                MONEY_MOVEMENTS.labels(kind, refusal.code).inc()
+                context_bind(kind=kind)
+                logger.info("%s refused: %s", kind, refusal.code, extra={"kind": kind, "code": refusal.code})
+                raise
+            except Exception:
+                MONEY_MOVEMENTS.labels(kind, "error").inc()
+                raise
+            if isinstance(result, Replay):
+                MONEY_MOVEMENTS.labels(kind, "replayed").inc()
+                transaction_id = (result.body.get("transaction") or {}).get("id")
+                context_bind(transaction_id=transaction_id, kind=kind)
+                logger.info("%s %s replayed", kind, transaction_id, extra={"replayed": True})
+            else:
+                MONEY_MOVEMENTS.labels(kind, "completed").inc()
+                context_bind(transaction_id=result.transaction.pk, kind=kind)
+                logger.info("%s %s committed", kind, result.transaction.pk,
+                            extra={"amount": str(result.transaction.amount)})
+            return result
+        return observed
+    return decorate
+
+
 def _movement_response(result: MovementResult) -> dict:
     """The 201 body, as stored for an Idempotency-Key's replays."""
     return MovementOutputSerializer(result).data
 
 
+@_observed(Transaction.Kind.TRANSFER)
 def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal, description: str = "",
                     idempotency: IdempotentRequest | None = None) -> MovementResult | Replay:
     """Move ``amount`` from the sender's wallet to the receiver's, atomically.
@@ -110,6 +156,7 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal, descri
     return result
 
 
+@_observed(Transaction.Kind.DEPOSIT)
 def deposit_create(*, user_id: int, amount: Decimal, description: str = "",
                    idempotency: IdempotentRequest | None = None) -> MovementResult | Replay:
     """Credit ``amount`` to a user's wallet from outside the system (staff, or a command)."""
