@@ -16,7 +16,6 @@ from apps.core.metrics import (
 from apps.core.request_context import (
     REQUEST_ID_HEADER,
     context_bind,
-    context_end,
     context_fields,
     context_start,
     request_id_accept,
@@ -63,22 +62,21 @@ class RequestObservabilityMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         request_id = request_id_accept(request.META.get("HTTP_X_REQUEST_ID"))
-        token = context_start(request_id=request_id)
-        try:
-            response = self.get_response(request)
-            duration = time.perf_counter() - started
-            response[REQUEST_ID_HEADER] = request_id
-            match = request.resolver_match
-            route = route_label(match.route) if match is not None else UNMATCHED_ROUTE
-            method = method_label(request.method)
-            HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
-            HTTP_REQUEST_DURATION.labels(route, method).observe(duration)
-            request_logger.info("%s %s %s", request.method, route, response.status_code, extra={
-                "method": request.method, "route": route, "status": response.status_code,
-                "duration_ms": round(duration * 1000, 2), "user_id": _user_id(request)})
-            return response
-        finally:
-            context_end(token)
+        # Ended when the response is closed (``request_finished``, see ``apps.core.apps``), not
+        # here: Django's own 4xx/5xx line and a streamed body's lines come after this returns.
+        context_start(request_id=request_id)
+        response = self.get_response(request)
+        duration = time.perf_counter() - started
+        response[REQUEST_ID_HEADER] = request_id
+        match = request.resolver_match
+        route = route_label(match.route) if match is not None else UNMATCHED_ROUTE
+        method = method_label(request.method)
+        HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
+        HTTP_REQUEST_DURATION.labels(route, method).observe(duration)
+        request_logger.info("%s %s %s", request.method, route, response.status_code, extra={
+            "method": request.method, "route": route, "status": response.status_code,
+            "duration_ms": round(duration * 1000, 2), "user_id": _user_id(request)})
+        return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         context_bind(route=route_label(request.resolver_match.route))

@@ -31,16 +31,23 @@ def context_start(**fields) -> contextvars.Token:
     return _fields.set(dict(fields))
 
 
-def context_end(token: contextvars.Token) -> None:
-    _fields.reset(token)
+def context_end(token: contextvars.Token | None = None) -> None:
+    """End the context: with its token, restore the one before; without, leave none."""
+    if token is None:
+        _fields.set(None)
+    else:
+        _fields.reset(token)
 
 
 def context_bind(**fields) -> None:
-    """Add fields to the current context (or start one): every later log line carries them."""
+    """Add fields to the current request's context: its later log lines carry them.
+
+    Outside a request (a command, a worker) there is no context and nothing is
+    bound, so no field outlives the work it describes; such code passes its
+    fields to each log call (``extra``).
+    """
     current = _fields.get()
-    if current is None:
-        _fields.set(dict(fields))
-    else:
+    if current is not None:
         current.update(fields)
 
 

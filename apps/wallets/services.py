@@ -93,16 +93,16 @@ def _observed(kind: str):
             except Exception:
                 MONEY_MOVEMENTS.labels(kind, "error").inc()
                 raise
-            if isinstance(result, Replay):
-                MONEY_MOVEMENTS.labels(kind, "replayed").inc()
+            replayed = isinstance(result, Replay)
+            if replayed:
                 transaction_id = (result.body.get("transaction") or {}).get("id")
-                context_bind(transaction_id=transaction_id, kind=kind)
-                logger.info("%s %s replayed", kind, transaction_id, extra={"replayed": True})
+                amount = (result.body.get("transaction") or {}).get("amount")
             else:
-                MONEY_MOVEMENTS.labels(kind, "completed").inc()
-                context_bind(transaction_id=result.transaction.pk, kind=kind)
-                logger.info("%s %s committed", kind, result.transaction.pk,
-                            extra={"amount": str(result.transaction.amount)})
+                transaction_id, amount = result.transaction.pk, str(result.transaction.amount)
+            MONEY_MOVEMENTS.labels(kind, "replayed" if replayed else "completed").inc()
+            context_bind(transaction_id=transaction_id, kind=kind)
+            logger.info("%s %s %s", kind, transaction_id, "replayed" if replayed else "committed", extra={
+                "transaction_id": transaction_id, "kind": kind, "amount": amount, "replayed": replayed})
             return result
         return observed
     return decorate

@@ -51,7 +51,8 @@ def test_every_route_is_listed_here():
              "api/^wallet/me/$", "api/^wallet/transfer/$", "api/^wallet/deposit/$",
              "api/^transactions/$", "api/^transactions/(?P<id>[0-9]{1,18})/$",
              "api/^transactions/(?P<id>[0-9]{1,18})/receipt/$", "api/^transactions/statement/$",
-             "api/transactions/export.csv"}
+             "api/transactions/export.csv",
+             "metrics"}  # its own bearer token, METRICS_TOKEN: tests/api/test_observability.py
     assert routes - known == set(), "classify the new route in PROTECTED or PUBLIC"
 
 
