@@ -115,8 +115,10 @@ def test_metrics_is_a_404_without_the_right_bearer_token(api, metrics_on, author
 def test_metrics_counters_move_by_exactly_one_per_transfer(api, client_for, alice, bob, metrics_on):
     sender = client_for(alice)
     before = scrape(api)
+
     def send(receiver, amount):
-        return sender.post(TRANSFER, {"receiver_id": receiver.pk, "amount": amount}, format="json").status_code
+        response = sender.post(TRANSFER, {"receiver_id": receiver.pk, "amount": amount}, format="json")
+        return response.status_code
 
     assert [send(bob, "1.00") for _ in range(3)] == [201, 201, 201]
     assert (send(bob, "999.00"), send(alice, "1.00")) == (400, 400)
