@@ -43,7 +43,10 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 logconfig_dict = logging_config(
     fmt=os.environ.get("LOG_FORMAT", "json").strip().lower(),
     level=os.environ.get("LOG_LEVEL", "INFO").strip().upper(),
-    loggers={name: {"handlers": [], "propagate": True} for name in ("gunicorn.error", "gunicorn.access")},
+    loggers={"gunicorn.error": {"handlers": [], "propagate": True},
+             # The service's request line (logger apps.request) is the access log.
+             "gunicorn.access": {"handlers": [], "propagate": True,
+                                 "level": "INFO" if accesslog else "WARNING"}},
 )
 
 

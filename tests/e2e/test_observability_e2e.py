@@ -138,4 +138,6 @@ def test_metrics_add_up_every_gunicorn_worker_and_need_the_token(gunicorn, make_
     # gunicorn's own lines and the service's request lines, all JSON.
     lines = _json_lines(log_path.read_text())
     assert any(line["logger"] == "gunicorn.error" for line in lines)
-    assert sum(line.get("route") == "/api/wallet/transfer/" for line in lines) == 12
+    assert sum(line["logger"] == "apps.request" and line["route"] == "/api/wallet/transfer/"
+               for line in lines) == 12
+    assert not any(line["logger"] == "gunicorn.access" for line in lines)  # no second access line
