@@ -1,7 +1,7 @@
 """The Celery app: configured from Django settings (``CELERY_*``), tasks autodiscovered.
 
 The worker and beat log as the web processes do (``settings.LOGGING``: JSON
-lines, ``LOG_FORMAT``, ``LOG_LEVEL``), not in Celery's own format; a worker's
+lines, ``LOG_FORMAT``; the level is the command's ``-l``), not in Celery's own format; a worker's
 pool processes leave the shared metrics directory when they exit.
 """
 import logging.config
@@ -18,10 +18,14 @@ app.autodiscover_tasks()
 
 
 @setup_logging.connect
-def _log_as_the_web_processes_do(**kwargs):
+def _log_as_the_web_processes_do(loglevel=None, **kwargs):
+    """The settings' LOGGING, at the level of the command's ``--loglevel`` (``-l``) as before."""
     from django.conf import settings
 
-    logging.config.dictConfig(settings.LOGGING)
+    config = settings.LOGGING
+    if loglevel:
+        config = {**config, "root": {**config["root"], "level": loglevel}}
+    logging.config.dictConfig(config)
 
 
 @worker_process_shutdown.connect
