@@ -12,6 +12,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.core.currency import DEFAULT_CURRENCY, currency_check
+from apps.core.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -41,8 +42,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # a client sends (Authorization, Idempotency-Key) and a client may read the ones it needs.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key")
-CORS_EXPOSE_HEADERS = ("Retry-After", "Idempotent-Replayed", "Content-Disposition")
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key", "x-request-id")
+CORS_EXPOSE_HEADERS = ("Retry-After", "Idempotent-Replayed", "Content-Disposition", "X-Request-ID")
 CORS_PREFLIGHT_MAX_AGE = 3600
 
 INSTALLED_APPS = [
@@ -68,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer, whichever middleware gives it, has its request id, log line and metrics.
+    "apps.core.middleware.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything that can answer (WhiteNoise, CommonMiddleware): preflights are answered here.
     "corsheaders.middleware.CorsMiddleware",
@@ -211,12 +214,20 @@ SPECTACULAR_SETTINGS = {
 # collectstatic is needed.
 WHITENOISE_USE_FINDERS = DEBUG
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# --- Observability: logs, request ids, metrics (docs/observability.md) -----------------
+# One JSON object per line on stderr for the web processes, the Celery worker and beat
+# (config/celery.py) and gunicorn (config/gunicorn.py); LOG_FORMAT=text for a person reading
+# `make run`. Each line carries the request id and the request's context; secrets are masked.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json").strip().lower()
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").strip().upper()
+try:
+    LOGGING = logging_config(fmt=LOG_FORMAT, level=LOG_LEVEL)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+# GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` (Prometheus' `authorization`
+# scrape setting); unset, /metrics is a 404 for everyone. Under gunicorn the processes share
+# PROMETHEUS_MULTIPROC_DIR (set by config/gunicorn.py or scripts/run.sh).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # --- Hardening: caches, rate limits, idempotency, request size ------------
 # Throttle counters live in the default cache. Unset CACHE_URL: per-process

@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from apps.core.views import LivenessView, ReadinessView, RedocPageView, SchemaView, SwaggerPageView
+from apps.core.views import (
+    LivenessView,
+    ReadinessView,
+    RedocPageView,
+    SchemaView,
+    SwaggerPageView,
+    metrics,
+)
 from apps.users.urls import auth_urlpatterns, users_urlpatterns
 from apps.web.views import web_client
 
@@ -22,6 +29,7 @@ urlpatterns = [
     path("api/", include(api_urlpatterns)),
     path("healthz", LivenessView.as_view(), name="healthz"),
     path("readyz", ReadinessView.as_view(), name="readyz"),
+    path("metrics", metrics, name="metrics"),
 ]
 
 # Unmatched URLs and crashes answer in the API's JSON error shape (HTML for the admin).

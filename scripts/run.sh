@@ -26,8 +26,14 @@ if [ -z "$database_url" ]; then
     "$PY" -m config.embedded_postgres start
 fi
 
-GUNICORN_ACCESS_LOG=${GUNICORN_ACCESS_LOG:--} \
-    "$PY" -m gunicorn -c config/gunicorn.py config.wsgi --bind "$HOST:$PORT" &
+# Metrics: the web workers and the Celery worker of this host write to one directory, emptied
+# first; /metrics adds them up (docs/observability.md). Logs: JSON lines, LOG_FORMAT=text to read.
+PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-var/metrics}
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -type f -delete
+export PROMETHEUS_MULTIPROC_DIR
+
+"$PY" -m gunicorn -c config/gunicorn.py config.wsgi --bind "$HOST:$PORT" &
 pids="$pids $!"
 
 # Background work: the receipt worker, and Celery beat sending the receipt relay every second.

@@ -1,6 +1,27 @@
-"""Request checks that must happen before Django reads the body."""
+"""Request checks that must happen before Django reads the body, and each request's id, log and metrics."""
+import logging
+import time
+
+from django.utils.functional import SimpleLazyObject, empty
+
 from apps.core.exception_handler import is_api_request, json_error
 from apps.core.exceptions import LengthRequired
+from apps.core.metrics import (
+    HTTP_REQUEST_DURATION,
+    HTTP_REQUESTS,
+    UNMATCHED_ROUTE,
+    method_label,
+    route_label,
+)
+from apps.core.request_context import (
+    REQUEST_ID_HEADER,
+    context_bind,
+    context_fields,
+    context_start,
+    request_id_accept,
+)
+
+request_logger = logging.getLogger("apps.request")
 
 BODYLESS_METHODS = {"GET", "HEAD", "OPTIONS", "DELETE"}  # no endpoint reads a body there
 
@@ -23,3 +44,47 @@ class RequireContentLengthMiddleware:
                 and is_api_request(request)):
             return json_error(LengthRequired.code, LengthRequired.message, LengthRequired.status_code)
         return self.get_response(request)
+
+
+class RequestObservabilityMiddleware:
+    """Gives each request its id, its log context, its request log line and its metrics.
+
+    The id is the incoming ``X-Request-ID`` when it is a sane token, else a new
+    one; it is sent back on every response, and every log line written while
+    the request is served carries it (and the route, the user and, for a money
+    movement, the transaction's id and kind once they are known). First in
+    ``MIDDLEWARE``, so answers given by other middleware are counted too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        request_id = request_id_accept(request.META.get("HTTP_X_REQUEST_ID"))
+        # Ended when the response is closed (``request_finished``, see ``apps.core.apps``), not
+        # here: Django's own 4xx/5xx line and a streamed body's lines come after this returns.
+        context_start(request_id=request_id)
+        response = self.get_response(request)
+        duration = time.perf_counter() - started
+        response[REQUEST_ID_HEADER] = request_id
+        match = request.resolver_match
+        route = route_label(match.route) if match is not None else UNMATCHED_ROUTE
+        method = method_label(request.method)
+        HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
+        HTTP_REQUEST_DURATION.labels(route, method).observe(duration)
+        request_logger.info("%s %s %s", request.method, route, response.status_code, extra={
+            "method": request.method, "route": route, "status": response.status_code,
+            "duration_ms": round(duration * 1000, 2), "user_id": _user_id(request)})
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        context_bind(route=route_label(request.resolver_match.route))
+
+
+def _user_id(request) -> int | None:
+    """The authenticated user's id, without a query: a session user not yet loaded stays unknown."""
+    user = request.__dict__.get("user")
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return context_fields().get("user_id")
+    return getattr(user, "pk", None)

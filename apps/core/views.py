@@ -1,3 +1,6 @@
+import hmac
+
+from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import status
@@ -8,6 +11,7 @@ from rest_framework.views import APIView
 
 from apps.core.exception_handler import is_api_request, json_error
 from apps.core.health import liveness_report, readiness_report
+from apps.core.metrics import CONTENT_TYPE_LATEST, metrics_text
 from apps.core.schema import liveness_schema, readiness_schema
 
 
@@ -96,3 +100,24 @@ def server_error(request):
 
         return html_server_error(request)
     return json_error("server_error", "Internal server error.", 500)
+
+
+# --- Metrics for Prometheus: outside the API, not public ---
+
+def metrics(request):
+    """``GET /metrics``: Prometheus' text format, to ``Authorization: Bearer <METRICS_TOKEN>`` only.
+
+    Without ``METRICS_TOKEN`` the endpoint does not exist; with it, any other
+    request is answered as an unknown URL (404), so nothing tells a scanner it is there.
+    """
+    if not metrics_authorized(request):
+        return not_found(request)
+    return HttpResponse(metrics_text(), content_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_authorized(request) -> bool:
+    token = settings.METRICS_TOKEN
+    if not token:
+        return False
+    sent = request.META.get("HTTP_AUTHORIZATION", "").encode("latin-1", "replace")
+    return hmac.compare_digest(sent, f"Bearer {token}".encode())

@@ -8,7 +8,11 @@ class ReceiptsConfig(AppConfig):
     label = "receipts"
 
     def ready(self) -> None:
+        from apps.core.metrics import scrape_collector_add
         from apps.core.printable import code_point, unprintable
+        from apps.receipts.metrics import ReceiptBacklogCollector
+
+        scrape_collector_add(ReceiptBacklogCollector())
 
         issuer = settings.RECEIPT_ISSUER
         if missing := unprintable(issuer):

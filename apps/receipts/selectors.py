@@ -1,8 +1,9 @@
-"""Reads of receipts: the file of a transaction's receipt for one of its parties."""
+"""Reads of receipts: the file of a transaction's receipt for one of its parties, and the backlog."""
+import datetime as dt
 from dataclasses import dataclass
 
 from django.core.files.storage import default_storage
-from django.db.models import Q
+from django.db.models import Count, Min, Q
 from django.shortcuts import get_object_or_404
 
 from apps.receipts.exceptions import ReceiptLost, ReceiptPending
@@ -47,3 +48,25 @@ def receipt_file_get(*, user_id: int, transaction_id: int, fmt: str) -> ReceiptF
         raise ReceiptLost() from exc
     number = receipt_number(transaction_id=transaction_id, created_at=created_at)
     return ReceiptFile(file=file, filename=f"{number}.{fmt}", content_type=RECEIPT_FORMATS[fmt])
+
+
+@dataclass(frozen=True)
+class ReceiptBacklog:
+    owed: int  # pending: to be rendered (or retried)
+    oldest_owed_at: dt.datetime | None  # the oldest owed receipt's transaction time
+    failed: int  # given up on: an operator re-renders them (rerender_receipts)
+
+
+def receipt_backlog() -> ReceiptBacklog:
+    """What the receipt relay owes, in one query over the owed and failed rows only.
+
+    Rendered receipts (nearly all of them) are not read: the pending rows are
+    the relay's partial index, and the oldest is found among them.
+    """
+    pending, failed = Receipt.Status.PENDING, Receipt.Status.FAILED
+    row = Receipt.objects.filter(status__in=(pending, failed)).aggregate(
+        owed=Count("pk", filter=Q(status=pending)),
+        failed=Count("pk", filter=Q(status=failed)),
+        oldest_owed_at=Min("transaction__created_at", filter=Q(status=pending)),
+    )
+    return ReceiptBacklog(owed=row["owed"], oldest_owed_at=row["oldest_owed_at"], failed=row["failed"])

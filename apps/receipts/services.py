@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core.metrics import RECEIPT_CLAIMS, RECEIPT_LEASE_EXPIRIES, RECEIPT_RENDERS
 from apps.receipts.exceptions import ReceiptLost
 from apps.receipts.models import Receipt, transactions
 from apps.receipts.rendering import Party, ReceiptData, receipt_paths, render_batch
@@ -51,10 +52,10 @@ def receipts_claim(*, limit: int) -> list[int]:
         rows = list(
             Receipt.objects.filter(status=Receipt.Status.PENDING, due_at__lte=now)
             .order_by("due_at").select_for_update(skip_locked=True)
-            .values_list("transaction_id", "attempts")[:limit]
+            .values_list("transaction_id", "attempts", "due_at", "updated_at")[:limit]
         )
-        spent = [pk for pk, attempts in rows if attempts >= settings.RECEIPT_MAX_ATTEMPTS]
-        claimed = [pk for pk, attempts in rows if attempts < settings.RECEIPT_MAX_ATTEMPTS]
+        spent = [pk for pk, attempts, *_ in rows if attempts >= settings.RECEIPT_MAX_ATTEMPTS]
+        claimed = [pk for pk, attempts, *_ in rows if attempts < settings.RECEIPT_MAX_ATTEMPTS]
         if spent:
             Receipt.objects.filter(pk__in=spent).update(
                 status=Receipt.Status.FAILED, updated_at=now,
@@ -63,6 +64,11 @@ def receipts_claim(*, limit: int) -> list[int]:
         if claimed:
             Receipt.objects.filter(pk__in=claimed).update(
                 due_at=now + _lease(), attempts=F("attempts") + 1, updated_at=now)
+    RECEIPT_RENDERS.labels("failed").inc(len(spent))
+    RECEIPT_CLAIMS.inc(len(claimed))
+    RECEIPT_LEASE_EXPIRIES.inc(sum(1 for _, attempts, due_at, updated_at in rows
+                                   if 0 < attempts < settings.RECEIPT_MAX_ATTEMPTS
+                                   and due_at - updated_at == _lease()))
     return claimed
 
 
@@ -103,8 +109,8 @@ def receipts_render(*, transaction_ids: list[int]) -> BatchOutcome:
     """
     txns = list(
         transactions().objects.filter(pk__in=transaction_ids).select_related("sender", "receiver")
-        .only("id", "kind", "amount", "created_at", "description", "sender__id", "sender__username",
-              "receiver__id", "receiver__username")
+        .only("id", "kind", "amount", "created_at", "description", "request_id", "sender__id",
+              "sender__username", "receiver__id", "receiver__username")
         .order_by("id")
     )
     rendered = render_batch([_receipt_data(txn) for txn in txns])
@@ -123,6 +129,14 @@ def receipts_render(*, transaction_ids: list[int]) -> BatchOutcome:
     # Only rows still pending: a row put back by a re-render request in the meantime stays owed.
     Receipt.objects.filter(status=Receipt.Status.PENDING).bulk_update(
         ready, ["status", "pdf_path", "txt_path", "generated_at", "last_error", "updated_at"])
+    RECEIPT_RENDERS.labels("ready").inc(len(ready))
+    request_ids = {txn.pk: (txn.request_id, txn.kind) for txn in txns}
+    for receipt in ready:
+        # One line per receipt with the request id of the transaction's request: the request's
+        # log line and this one are found together.
+        request_id, kind = request_ids[receipt.transaction_id]
+        logger.info("Receipt of %s %s ready", kind, receipt.transaction_id, extra={
+            "transaction_id": receipt.transaction_id, "kind": kind, "request_id": request_id})
     if failed:
         receipts_attempt_failed(errors=failed)
     return BatchOutcome(ready=[r.transaction_id for r in ready], failed=failed)
@@ -138,10 +152,12 @@ def receipts_attempt_failed(*, errors: dict[int, str]) -> None:
         if made >= settings.RECEIPT_MAX_ATTEMPTS:
             Receipt.objects.filter(pk=transaction_id).update(
                 status=Receipt.Status.FAILED, last_error=error, updated_at=now)
+            RECEIPT_RENDERS.labels("failed").inc()
             logger.error("The receipt of transaction %s failed for good: %s", transaction_id, error)
         else:
             Receipt.objects.filter(pk=transaction_id).update(
                 due_at=now + retry_backoff(made), last_error=error, updated_at=now)
+            RECEIPT_RENDERS.labels("retry").inc()
             logger.warning("The receipt of transaction %s failed (attempt %s), retried later: %s",
                            transaction_id, made, error)
 

@@ -28,6 +28,7 @@ from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When, 
 from django.db.models.functions import Coalesce, Lag, Lead
 
 from apps.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, ZERO
+from apps.core.request_context import current_request_id
 from apps.receipts.models import Receipt
 from apps.transactions.models import LedgerEntry, Transaction
 
@@ -45,10 +46,10 @@ def _names(model, *fields: str) -> list[str]:
 
 @cache
 def _transaction_sql() -> str:
-    table, pk, kind, sender, receiver, amount, created_at, description = _names(
-        Transaction, "id", "kind", "sender", "receiver", "amount", "created_at", "description")
-    return (f"INSERT INTO {table} ({kind}, {sender}, {receiver}, {amount}, {created_at}, {description}) "
-            f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING {pk}, {created_at}")
+    table, pk, kind, sender, receiver, amount, created_at, description, request_id = _names(
+        Transaction, "id", "kind", "sender", "receiver", "amount", "created_at", "description", "request_id")
+    return (f"INSERT INTO {table} ({kind}, {sender}, {receiver}, {amount}, {created_at}, {description}, "
+            f"{request_id}) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {pk}, {created_at}")
 
 
 def _entries_columns() -> str:
@@ -94,7 +95,8 @@ def _movement_sql(entries: int) -> str:
             f"SELECT t.id FROM t")
 
 
-_TRANSACTION_FIELDS = ("id", "kind", "sender_id", "receiver_id", "amount", "created_at", "description")
+_TRANSACTION_FIELDS = ("id", "kind", "sender_id", "receiver_id", "amount", "created_at", "description",
+                       "request_id")
 
 
 def movement_record(*, kind: str, sender_id: int | None, receiver_id: int, amount: Decimal,
@@ -116,14 +118,15 @@ def movement_record(*, kind: str, sender_id: int | None, receiver_id: int, amoun
     parties = [(receiver_id, LedgerEntry.Direction.RECEIVED.value, sender_id, receiver_balance)]
     if sender_id is not None:
         parties.append((sender_id, LedgerEntry.Direction.SENT.value, receiver_id, sender_balance))
-    row = [str(kind), sender_id, receiver_id, amount, at, description]
+    request_id = current_request_id()  # the request being served, if any: logs and admin show it
+    row = [str(kind), sender_id, receiver_id, amount, at, description, request_id]
     owed = [Receipt.Status.PENDING.value, at, at]
     with connection.cursor() as cursor:
         cursor.execute(_movement_sql(len(parties)),
                        [*row, *(value for party in parties for value in party), *owed])
         txn_id = cursor.fetchone()[0]
     return Transaction.from_db(connection.alias, _TRANSACTION_FIELDS,
-                               (txn_id, kind, sender_id, receiver_id, amount, now, description))
+                               (txn_id, kind, sender_id, receiver_id, amount, now, description, request_id))
 
 
 # --- Checking the books -----------------------------------------------------------

@@ -37,6 +37,11 @@ class Transaction(models.Model):
         max_length=DESCRIPTION_MAX_LENGTH, blank=True, default="", db_default="",
         help_text="The optional memo given with the transfer or the deposit; printed on its receipts.",
     )
+    request_id = models.CharField(
+        max_length=128, blank=True, default="", db_default="", editable=False,
+        help_text="The X-Request-ID of the API request that made it (empty from a command): "
+                  "the id its request's, its receipt's and its events' log lines carry.",
+    )
 
     class Meta:
         ordering = ["-id"]

@@ -11,6 +11,8 @@ from rest_framework_simplejwt.authentication import JWTStatelessUserAuthenticati
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.settings import api_settings
 
+from apps.core.request_context import context_bind
+
 
 class TokenAccount(TokenUser):
     """The authenticated caller, built from the token's claims alone."""
@@ -26,3 +28,9 @@ class TokenAccount(TokenUser):
 
 class StatelessJWTAuthentication(JWTStatelessUserAuthentication):
     """Bearer-token authentication that does not touch the database."""
+
+    def authenticate(self, request):
+        authenticated = super().authenticate(request)
+        if authenticated is not None:
+            context_bind(user_id=authenticated[0].id)  # every later log line of the request names the user
+        return authenticated

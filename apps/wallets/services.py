@@ -8,6 +8,8 @@ key. Nothing here talks to the broker. Nothing can nest a movement inside a
 longer transaction (``durable=True``), so the wallet locks are held exactly
 as long as shown.
 """
+import functools
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from http import HTTPStatus
@@ -15,6 +17,7 @@ from http import HTTPStatus
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.exceptions import ApiError
 from apps.core.idempotency import (
     IdempotencyKeyTaken,
     IdempotentRequest,
@@ -23,7 +26,9 @@ from apps.core.idempotency import (
     idempotency_key_complete,
     idempotency_replay,
 )
+from apps.core.metrics import MONEY_MOVEMENTS
 from apps.core.money import MAX_AMOUNT, ZERO
+from apps.core.request_context import context_bind
 from apps.transactions.ledger import movement_record
 from apps.transactions.models import Transaction
 from apps.wallets.balance_sql import balances_apply
@@ -38,6 +43,8 @@ from apps.wallets.hold_sql import holds_release_expired
 from apps.wallets.models import Wallet
 from apps.wallets.selectors import LockedWallet, wallets_lock
 from apps.wallets.serializers import MovementOutputSerializer
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,11 +77,50 @@ def _expired_holds_release(wallet: LockedWallet, *, now) -> Decimal:
     return holds_release_expired(payer_id=wallet.user_id, now=now).amount
 
 
+def _observed(kind: str):
+    """Count and log each call of a movement service: its outcome, and the transaction it made.
+
+    The outcome is ``completed``, ``replayed`` (an Idempotency-Key's stored
+    answer), the refusal's code (``insufficient_funds``...) or ``error``. The
+    transaction's id and kind are bound to the request's log context, so its
+    request log line names them too. No query: the counters live in memory.
+    """
+    kind = str(kind)
+
+    def decorate(service):
+        @functools.wraps(service)
+        def observed(**kwargs):
+            try:
+                result = service(**kwargs)
+            except ApiError as refusal:
+                MONEY_MOVEMENTS.labels(kind, refusal.code).inc()
+                context_bind(kind=kind)
+                logger.info("%s refused: %s", kind, refusal.code, extra={"kind": kind, "code": refusal.code})
+                raise
+            except Exception:
+                MONEY_MOVEMENTS.labels(kind, "error").inc()
+                raise
+            replayed = isinstance(result, Replay)
+            if replayed:
+                transaction_id = (result.body.get("transaction") or {}).get("id")
+                amount = (result.body.get("transaction") or {}).get("amount")
+            else:
+                transaction_id, amount = result.transaction.pk, str(result.transaction.amount)
+            MONEY_MOVEMENTS.labels(kind, "replayed" if replayed else "completed").inc()
+            context_bind(transaction_id=transaction_id, kind=kind)
+            logger.info("%s %s %s", kind, transaction_id, "replayed" if replayed else "committed", extra={
+                "transaction_id": transaction_id, "kind": kind, "amount": amount, "replayed": replayed})
+            return result
+        return observed
+    return decorate
+
+
 def _movement_response(result: MovementResult) -> dict:
     """The 201 body, as stored for an Idempotency-Key's replays."""
     return MovementOutputSerializer(result).data
 
 
+@_observed(Transaction.Kind.TRANSFER)
 def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal, description: str = "",
                     idempotency: IdempotentRequest | None = None) -> MovementResult | Replay:
     """Move ``amount`` from the sender's wallet to the receiver's, atomically.
@@ -119,6 +165,7 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal, descri
     return result
 
 
+@_observed(Transaction.Kind.DEPOSIT)
 def deposit_create(*, user_id: int, amount: Decimal, description: str = "",
                    idempotency: IdempotentRequest | None = None) -> MovementResult | Replay:
     """Credit ``amount`` to a user's wallet from outside the system (staff, or a command)."""

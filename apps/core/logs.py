@@ -1,0 +1,116 @@
+"""Log lines: JSON (``LOG_FORMAT=json``, the default) or a readable text form (``LOG_FORMAT=text``).
+
+One configuration for the web processes, the Celery worker and beat and
+gunicorn's own loggers (``logging_config``). Every line carries the fields of
+the current context (``apps.core.request_context``: request id, user id,
+route, a movement's transaction id and kind), and no line carries a secret:
+any field whose name looks like a secret, password, token, authorization or
+cookie is masked, in nested dicts too, and bearer tokens and JWTs are cut out
+of the text of every line, tracebacks included.
+"""
+import logging
+import re
+from datetime import UTC, datetime
+
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter
+
+from apps.core.request_context import context_fields
+
+REDACTED = "[redacted]"
+SENSITIVE_KEY = re.compile(r"secret|passw|token|authoriz|cookie|api[_-]?key|signature|credential",
+                           re.IGNORECASE)
+_SECRET_TEXT = re.compile(
+    r"(?P<scheme>\b(?:Bearer|Basic|Token)\s+)[^\s\"',;]+"  # an Authorization header's value
+    r"|eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*",                  # a JWT (access or refresh token)
+    re.IGNORECASE,
+)
+_STANDARD_ATTRS = frozenset(RESERVED_ATTRS) | {"message", "asctime", "taskName"}
+
+
+def redact_text(text: str) -> str:
+    return _SECRET_TEXT.sub(lambda m: (m.group("scheme") or "") + REDACTED, text)
+
+
+def redact_value(key: str, value):
+    """``value`` with every secret-looking key masked, recursively; a secret-looking key masks it all."""
+    if SENSITIVE_KEY.search(key):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: redact_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact_value("", v) for v in value)
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+class ContextFilter(logging.Filter):
+    """Adds the current context's fields to the record (a field the call passed itself wins)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in context_fields().items():
+            if key not in record.__dict__:
+                setattr(record, key, value)
+        return True
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    for key in [k for k in record.__dict__ if k not in _STANDARD_ATTRS]:
+        record.__dict__[key] = redact_value(key, record.__dict__[key])
+    if isinstance(record.args, dict):
+        record.args = redact_value("", record.args)
+    elif isinstance(record.args, tuple) and any(isinstance(a, (dict, list, tuple)) for a in record.args):
+        record.args = tuple(redact_value("", a) for a in record.args)
+
+
+class JsonLineFormatter(JsonFormatter):
+    """One JSON object per line: time, level, logger, message, then the context and extra fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s", *args,
+                         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                         json_ensure_ascii=False, **kwargs)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds")
+
+    def format(self, record: logging.LogRecord) -> str:
+        _redact_record(record)
+        return redact_text(super().format(record))
+
+
+class TextLineFormatter(logging.Formatter):
+    """``time level logger message key=value ...``: for a person reading ``make run``'s output."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s", *args, **kwargs)
+
+    def format(self, record: logging.LogRecord) -> str:
+        _redact_record(record)
+        line = super().format(record)
+        extra = " ".join(f"{key}={value}" for key, value in record.__dict__.items()
+                         if key not in _STANDARD_ATTRS and value not in (None, ""))
+        if extra:
+            head, newline, rest = line.partition("\n")  # after the message, before a traceback
+            line = f"{head} {extra}{newline}{rest}"
+        return redact_text(line)
+
+
+FORMATTERS = {"json": "apps.core.logs.JsonLineFormatter", "text": "apps.core.logs.TextLineFormatter"}
+
+
+def logging_config(*, fmt: str, level: str, loggers: dict | None = None) -> dict:
+    """The ``dictConfig`` of every process: one stream handler on stderr, its format and level."""
+    if fmt not in FORMATTERS:
+        raise ValueError(f"LOG_FORMAT must be one of {', '.join(FORMATTERS)}, not {fmt!r}.")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "apps.core.logs.ContextFilter"}},
+        "formatters": {"line": {"()": FORMATTERS[fmt]}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "line",
+                                 "filters": ["context"]}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": loggers or {},
+    }

@@ -1,0 +1,98 @@
+"""Prometheus metrics: what the service counts, and the text that ``GET /metrics`` answers.
+
+Counters and histograms are updated where things happen (a request, a money
+movement, a relay claim, a ledger check). Under gunicorn, or whenever
+``PROMETHEUS_MULTIPROC_DIR`` names a directory, every process writes its
+values there and a scrape adds them up (prometheus-client's multiprocess
+mode), so any worker answers with the totals of all of them. Gauges that
+come from the database (the receipt backlog) are read when Prometheus
+scrapes, by collectors the apps register (``scrape_collector_add``): one
+indexed query per scrape, nothing on the money path.
+"""
+import functools
+import os
+import re
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+__all__ = ["CONTENT_TYPE_LATEST"]
+
+HTTP_REQUESTS = Counter(
+    "wallet_http_requests", "HTTP requests answered, by route (the URL pattern), method and status.",
+    ["route", "method", "status"])
+HTTP_REQUEST_DURATION = Histogram(
+    "wallet_http_request_duration_seconds",
+    "Time from the request reaching Django to its response, by route and method.",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
+MONEY_MOVEMENTS = Counter(
+    "wallet_money_movements",
+    "Money movements by kind (transfer, deposit) and outcome: completed, replayed (an "
+    "Idempotency-Key's stored answer), the refusal's error code, or error.",
+    ["kind", "outcome"])
+RECEIPT_CLAIMS = Counter(
+    "wallet_receipt_relay_claims", "Receipts claimed by the relay for a render (each claim is an attempt).")
+RECEIPT_LEASE_EXPIRIES = Counter(
+    "wallet_receipt_relay_lease_expiries",
+    "Receipts claimed again because the lease of an earlier claim ran out (its worker died or overran).")
+RECEIPT_RENDERS = Counter(
+    "wallet_receipt_renders",
+    "Receipt render attempts by outcome: ready, retry (due again after a backoff), failed (for good).",
+    ["outcome"])
+LEDGER_VERIFICATIONS = Counter(
+    "wallet_ledger_verifications", "Ledger verification runs by outcome (ok, discrepancies).", ["outcome"])
+LEDGER_DISCREPANCIES = Gauge(
+    "wallet_ledger_discrepancies", "Discrepancies the most recent ledger verification found.",
+    multiprocess_mode="mostrecent")
+
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED_ROUTE = "<unmatched>"  # no URL pattern: a 404, a static file, a redirect to HTTPS
+
+_scrape_collectors: list = []
+
+
+def scrape_collector_add(collector) -> None:
+    """A collector (an object with ``collect()``) run at each scrape, in the process that answers it."""
+    _scrape_collectors.append(collector)
+
+
+@functools.lru_cache(maxsize=1024)
+def route_label(pattern: str) -> str:
+    """The URL pattern as a label: ``/api/transactions/{id}/receipt/``, never the raw path."""
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", pattern).replace("^", "").replace("$", "")
+    return "/" + route
+
+
+def method_label(method: str) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
+
+class _Scrape:
+    """What one scrape reads: the process's (or all processes') metrics, then the database's."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def collect(self):
+        yield from self.base.collect()
+        for collector in _scrape_collectors:
+            yield from collector.collect()
+
+
+def metrics_text() -> bytes:
+    """The exposition text of every metric, in Prometheus' text format."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        base = CollectorRegistry()
+        multiprocess.MultiProcessCollector(base)
+    else:
+        base = REGISTRY
+    return generate_latest(_Scrape(base))
