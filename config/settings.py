@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.core.currency import DEFAULT_CURRENCY, currency_check
@@ -301,6 +302,15 @@ except ValueError as exc:
 RECEIPT_ISSUER = " ".join(env.str("RECEIPT_ISSUER", default="Wallet").split())
 if not RECEIPT_ISSUER or len(RECEIPT_ISSUER) > 100 or not RECEIPT_ISSUER.isprintable():
     raise ImproperlyConfigured("RECEIPT_ISSUER must be 1 to 100 printable characters.")
+# The books' check (verify_ledger), as a crontab in UTC: "minute hour day-of-month month day-of-week".
+LEDGER_VERIFY_SCHEDULE = env.str("LEDGER_VERIFY_SCHEDULE", default="30 3 * * *")
+try:
+    _ledger_verify_crontab = crontab(*LEDGER_VERIFY_SCHEDULE.split()) \
+        if len(LEDGER_VERIFY_SCHEDULE.split()) == 5 else None
+except ValueError:
+    _ledger_verify_crontab = None
+if _ledger_verify_crontab is None:
+    raise ImproperlyConfigured("LEDGER_VERIFY_SCHEDULE must be a crontab: five fields, e.g. '30 3 * * *'.")
 # Periodic tasks run by `celery -A config beat` (one beat per deployment); add new entries as new keys.
 CELERY_BEAT_SCHEDULE = {
     "receipts-relay": {
@@ -312,5 +322,9 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {
         "task": "apps.core.tasks.purge_idempotency_keys",
         "schedule": 3600.0,  # hourly; keys live at least IDEMPOTENCY_KEY_TTL_HOURS
+    },
+    "ledger-verify": {
+        "task": "apps.wallets.tasks.ledger_verify",
+        "schedule": _ledger_verify_crontab,
     },
 }
