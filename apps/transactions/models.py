@@ -98,6 +98,11 @@ class SystemAccount(models.Model):
     def __str__(self) -> str:
         return f"System account {self.code}: {self.balance}"
 
+    @property
+    def currency(self) -> str:
+        """The ISO 4217 code of the balance: the service's one currency, ``WALLET_CURRENCY``."""
+        return settings.WALLET_CURRENCY
+
 
 class LedgerEntry(models.Model):
     class Direction(models.TextChoices):

@@ -1,4 +1,6 @@
+import datetime as dt
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
@@ -9,11 +11,38 @@ from django.shortcuts import get_object_or_404
 from apps.core.batches import keyset_rows
 from apps.core.snapshot import consistent_snapshot
 from apps.transactions.ledger import LedgerReport, ledger_verify
+from apps.transactions.models import SystemAccount
+from apps.transactions.selectors import balance_at
 from apps.wallets.models import Wallet
 
 
 def wallet_get(*, user_id: int) -> Wallet:
     return get_object_or_404(Wallet.objects.filter(user__is_active=True), user_id=user_id)
+
+
+@dataclass(frozen=True)
+class WalletAsOf:
+    """A wallet as it stood at a past instant: ``updated_at`` is the time of the entry that left
+    that balance (the wallet's creation when none had)."""
+
+    id: int
+    user_id: int
+    balance: Decimal
+    updated_at: dt.datetime
+    currency: str
+
+
+def wallet_as_of(*, user_id: int, moment: dt.datetime) -> WalletAsOf:
+    """The caller's wallet at ``moment``: the balance right after the last entry at or before it."""
+    wallet = wallet_get(user_id=user_id)
+    balance, at = balance_at(user_id=user_id, moment=moment)
+    return WalletAsOf(id=wallet.pk, user_id=user_id, balance=balance, updated_at=at or wallet.created_at,
+                      currency=wallet.currency)
+
+
+def system_accounts() -> list[SystemAccount]:
+    """Every system account with its balance (``world`` is minus everything ever deposited)."""
+    return list(SystemAccount.objects.order_by("code"))
 
 
 def wallet_balances() -> Iterator[tuple[int, int, Decimal]]:

@@ -110,7 +110,9 @@ def test_many_threads_both_directions_conserve_money(live_server, make_user):
     # entry's balance_after was written under the same lock as the balance it records.
     report = ledger_verify(balances=wallet_balances())
     assert report.ok, report.discrepancies
-    assert LedgerEntry.objects.count() == 5 + 2 * outcomes[201]
+    # Two legs per movement (a deposit's second is world's), and every balance sums to zero.
+    assert LedgerEntry.objects.count() == 2 * 5 + 2 * outcomes[201]
+    assert report.grand_total == 0 and report.system_balance == Decimal("-500.00")
 
 
 @pytest.mark.parametrize("round_", range(3))
