@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from apps.core.currency import DEFAULT_CURRENCY, currency_check
@@ -323,6 +324,15 @@ if not 1 <= HOLD_EXPIRES_IN_MIN <= HOLD_EXPIRES_IN_MAX or HOLD_SWEEP_INTERVAL <=
     raise ImproperlyConfigured("HOLD_EXPIRES_IN_MIN must be from 1 to HOLD_EXPIRES_IN_MAX, "
                                "HOLD_SWEEP_INTERVAL positive.")
 
+# The books' check (verify_ledger), as a crontab in UTC: "minute hour day-of-month month day-of-week".
+LEDGER_VERIFY_SCHEDULE = env.str("LEDGER_VERIFY_SCHEDULE", default="30 3 * * *")
+try:
+    _ledger_verify_crontab = crontab(*LEDGER_VERIFY_SCHEDULE.split()) \
+        if len(LEDGER_VERIFY_SCHEDULE.split()) == 5 else None
+except ValueError:
+    _ledger_verify_crontab = None
+if _ledger_verify_crontab is None:
+    raise ImproperlyConfigured("LEDGER_VERIFY_SCHEDULE must be a crontab: five fields, e.g. '30 3 * * *'.")
 # Periodic tasks run by `celery -A config beat` (one beat per deployment); add new entries as new keys.
 CELERY_BEAT_SCHEDULE = {
     "receipts-relay": {
@@ -339,5 +349,9 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {
         "task": "apps.core.tasks.purge_idempotency_keys",
         "schedule": 3600.0,  # hourly; keys live at least IDEMPOTENCY_KEY_TTL_HOURS
+    },
+    "ledger-verify": {
+        "task": "apps.wallets.tasks.ledger_verify",
+        "schedule": _ledger_verify_crontab,
     },
 }

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from apps.core.admin import ReadOnlyAdminMixin
-from apps.transactions.models import Transaction
+from apps.transactions.models import SystemAccount, Transaction
 
 
 @admin.register(Transaction)
@@ -17,3 +17,12 @@ class TransactionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("-id",)
     readonly_fields = ("kind", "sender", "receiver", "amount", "description", "created_at", "request_id")
     show_full_result_count = False
+
+
+@admin.register(SystemAccount)
+class SystemAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The accounts no user owns, read-only: their balances change only with their entries."""
+
+    list_display = ("code", "balance", "updated_at")
+    ordering = ("code",)
+    readonly_fields = ("code", "balance", "created_at", "updated_at")

@@ -1,11 +1,17 @@
 """The audit log of money movements.
 
 ``Transaction`` is the immutable record of one movement. ``LedgerEntry`` is
-the same movement as each participant sees it (one row per side), so "my
-history, newest first" is a single index range scan whatever its depth, and
-each entry carries the balance it left (``balance_after``), so a statement's
-opening and closing balances are one indexed row each.
-Neither is ever updated or deleted by the application.
+the same movement as each account it touches sees it (one row per leg), so
+"my history, newest first" is a single index range scan whatever its depth,
+and each entry carries the balance it left (``balance_after``), so a
+statement's opening and closing balances are one indexed row each.
+
+An account is a user's wallet (the entry's ``user``) or a ``SystemAccount``
+that no user owns: money enters from ``world``, so a deposit is two entries
+(world -x, wallet +x). Each entry's ``amount`` is signed and the entries of
+one transaction sum to zero. The database holds the rules (migration 0010,
+docs/ledger.md): a transaction whose entries do not sum to zero fails at
+commit, and an UPDATE or DELETE of a transaction or an entry is refused.
 """
 from django.conf import settings
 from django.db import models
@@ -14,6 +20,10 @@ from django.utils import timezone
 
 from apps.core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
 from apps.transactions.descriptions import DESCRIPTION_MAX_LENGTH
+
+# A system account sums many wallets (``world`` is minus every deposit ever made), so its balance,
+# and the balance after each of its entries, has twelve more digits than a wallet's may.
+BOOKS_MAX_DIGITS = AMOUNT_MAX_DIGITS + 12
 
 
 class Transaction(models.Model):
@@ -66,6 +76,39 @@ class Transaction(models.Model):
         return f"{self.kind} #{self.pk}: {self.amount}"
 
 
+class SystemAccount(models.Model):
+    """An account of the system itself, owned by no user; its balance is written with its entries.
+
+    ``world`` is where deposits come from: its balance is minus everything
+    ever deposited, and it is the only account that may go below zero. The
+    sum of every wallet's balance and every system account's balance is zero.
+    """
+
+    class Code(models.TextChoices):
+        WORLD = "world", "World: the source of deposits"
+
+    code = models.CharField(max_length=32, unique=True, choices=Code.choices)
+    balance = models.DecimalField(max_digits=BOOKS_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES,
+                                  default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(balance__gte=0) | Q(code="world"),
+                                   name="system_account_only_world_below_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"System account {self.code}: {self.balance}"
+
+    @property
+    def currency(self) -> str:
+        """The ISO 4217 code of the balance: the service's one currency, ``WALLET_CURRENCY``."""
+        return settings.WALLET_CURRENCY
+
+
 class LedgerEntry(models.Model):
     class Direction(models.TextChoices):
         SENT = "sent", "Sent"
@@ -76,16 +119,26 @@ class LedgerEntry(models.Model):
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ledger_entries",
+        null=True, blank=True,
         db_index=False,  # covered by the unique (user, transaction) index
+        help_text="The wallet's owner; null on a system account's entry (which no user reads).",
+    )
+    system_account = models.ForeignKey(
+        SystemAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="entries",
+        db_index=False,  # read only by the books' check, which scans every entry anyway
     )
     direction = models.CharField(max_length=8, choices=Direction.choices)
     counterparty = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+", db_index=False,
     )
-    balance_after = models.DecimalField(
+    amount = models.DecimalField(
         max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES,
-        help_text="The user's wallet balance right after this entry (written under the wallet lock).",
+        help_text="Signed: what this entry adds to its account (negative when money leaves it).",
+    )
+    balance_after = models.DecimalField(
+        max_digits=BOOKS_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES,
+        help_text="The account's balance right after this entry (written under the account's lock).",
     )
     created_at = models.DateTimeField(
         editable=False,
@@ -96,13 +149,22 @@ class LedgerEntry(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "transaction"], name="entry_user_txn_uniq"),
+            models.CheckConstraint(condition=(Q(user__isnull=False, system_account__isnull=True)
+                                              | Q(user__isnull=True, system_account__isnull=False)),
+                                   name="entry_one_account"),
+            models.CheckConstraint(condition=(Q(direction="sent", amount__lt=0)
+                                              | Q(direction="received", amount__gt=0)),
+                                   name="entry_amount_sign_matches_direction"),
         ]
         indexes = [
             # A statement's opening and closing balances are one backward probe each (index-only
             # on PostgreSQL), its totals one range scan: the cost follows the range, not the table.
             models.Index(fields=["user", "created_at", "transaction"], include=["balance_after"],
                          name="entry_user_created_idx"),
+            # The commit-time balance check sums one transaction's entries: index-only.
+            models.Index(fields=["transaction"], include=["amount"], name="entry_txn_amount_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.direction} #{self.transaction_id}"
+        owner = self.user_id if self.user_id is not None else f"system {self.system_account_id}"
+        return f"{owner} {self.direction} #{self.transaction_id}"

@@ -92,6 +92,19 @@ def _balance_before(*, user_id: int, moment: dt.datetime) -> Decimal:
     return ZERO if last is None else last
 
 
+def balance_at(*, user_id: int, moment: dt.datetime) -> tuple[Decimal, dt.datetime | None]:
+    """The user's balance right after their last entry at or before ``moment`` (0 before the
+    first), and that entry's time (None before the first).
+
+    The statement's tie order (time, then transaction), and like
+    ``_balance_before`` one backward probe of the (user, created_at,
+    transaction) index, index-only, at any depth of history.
+    """
+    last = (LedgerEntry.objects.filter(user_id=user_id, created_at__lte=moment)
+            .order_by("-created_at", "-transaction_id").values_list("balance_after", "created_at").first())
+    return (ZERO, None) if last is None else last
+
+
 def transaction_statement(*, user_id: int, start: dt.datetime, end: dt.datetime) -> Statement:
     """The caller's statement for [start, end): balances at both ends and the totals in between.
 

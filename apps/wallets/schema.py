@@ -1,5 +1,6 @@
 """OpenAPI documentation of the wallet endpoints (kept apart from the view code)."""
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -53,6 +54,7 @@ from apps.wallets.serializers import (
     HoldListQuerySerializer,
     HoldOutputSerializer,
     MovementOutputSerializer,
+    SystemAccountOutputSerializer,
     TransferInputSerializer,
     WalletOutputSerializer,
 )
@@ -109,13 +111,43 @@ wallet_schema = extend_schema_view(
         operation_id="wallet_me",
         tags=["wallet"],
         summary="The caller's wallet",
+        description=(
+            "The caller's wallet now, or with `at` as it stood at that instant: the balance right after "
+            "the caller's last transaction at or before `at` (0 before the first), in the statement's "
+            "order (time, then transaction id), and `updated_at` that transaction's time (the wallet's "
+            "creation before the first)."
+        ),
+        parameters=[OpenApiParameter(
+            "at", OpenApiTypes.DATETIME, required=False,
+            description="An instant: ISO 8601 date (`2026-04-01`, midnight UTC) or date-time with an "
+                        "offset, e.g. `2026-04-01T00:00:00%2B02:00` or `…Z`; without an offset it is UTC.",
+        )],
         responses={
             200: OpenApiResponse(WalletOutputSerializer, description="The caller's wallet."),
+            400: error_response("`at` is invalid, empty or repeated; `details` names it.",
+                                InvalidFilter.on_param("at", "invalid", "Enter a valid date/time.")),
             401: ERROR_RESPONSES[401],
             404: error_response("The caller's account is disabled or has no wallet.",
                                 drf_exceptions.NotFound),
         },
         examples=[WALLET_EXAMPLE],
+    ),
+    system_accounts=extend_schema(
+        operation_id="wallet_system_accounts",
+        tags=["wallet"],
+        summary="The system accounts' balances (staff only)",
+        description="The accounts no user owns, by code. `world` is where deposits come from: its "
+                    "balance is minus everything ever deposited, so every wallet's balance plus every "
+                    "system account's is zero.",
+        responses={
+            200: OpenApiResponse(SystemAccountOutputSerializer(many=True),
+                                 description="Every system account."),
+            401: ERROR_RESPONSES[401],
+            403: error_response("The caller is not staff.", drf_exceptions.PermissionDenied(IsStaff.message)),
+        },
+        examples=[OpenApiExample("System accounts", response_only=True, value={
+            "code": "world", "balance": "-1250.00", "currency": "USD", "updated_at": "2026-01-01T12:00:00Z",
+        })],
     ),
     transfer=extend_schema(
         operation_id="wallet_transfer",

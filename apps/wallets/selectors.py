@@ -1,11 +1,14 @@
+import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -13,6 +16,8 @@ from apps.core.batches import keyset_rows
 from apps.core.metrics import LEDGER_DISCREPANCIES, LEDGER_VERIFICATIONS
 from apps.core.snapshot import consistent_snapshot
 from apps.transactions.ledger import LedgerReport, ledger_verify
+from apps.transactions.models import SystemAccount
+from apps.transactions.selectors import balance_at
 from apps.wallets.models import Hold, Wallet
 
 logger = logging.getLogger(__name__)
@@ -23,6 +28,45 @@ def wallet_get(*, user_id: int) -> Wallet:
     wallet = get_object_or_404(Wallet.objects.filter(user__is_active=True), user_id=user_id)
     wallet.held = held_now(user_id=user_id, stored=wallet.held)
     return wallet
+
+
+@dataclass(frozen=True)
+class WalletAsOf:
+    """A wallet as it stood at a past instant: ``updated_at`` is the time of the entry that left
+    that balance (the wallet's creation when none had)."""
+
+    id: int
+    user_id: int
+    balance: Decimal
+    held: Decimal
+    updated_at: dt.datetime
+    currency: str
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance - self.held
+
+
+def held_at(*, user_id: int, moment: dt.datetime) -> Decimal:
+    """What the user's holds as payer reserved at ``moment``: made by then, not yet resolved or expired."""
+    total = (Hold.objects.filter(payer_id=user_id, created_at__lte=moment, expires_at__gt=moment)
+             .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=moment))
+             .aggregate(total=Sum("amount"))["total"])
+    return total or Decimal("0.00")
+
+
+def wallet_as_of(*, user_id: int, moment: dt.datetime) -> WalletAsOf:
+    """The caller's wallet at ``moment``: the balance right after the last entry at or before it."""
+    wallet = wallet_get(user_id=user_id)
+    balance, at = balance_at(user_id=user_id, moment=moment)
+    held = held_at(user_id=user_id, moment=moment)
+    return WalletAsOf(id=wallet.pk, user_id=user_id, balance=balance, held=held,
+                      updated_at=at or wallet.created_at, currency=wallet.currency)
+
+
+def system_accounts() -> list[SystemAccount]:
+    """Every system account with its balance (``world`` is minus everything ever deposited)."""
+    return list(SystemAccount.objects.order_by("code"))
 
 
 def wallet_balances() -> Iterator[tuple[int, int, Decimal]]:
@@ -127,6 +171,19 @@ def held_now(*, user_id: int, stored: Decimal) -> Decimal:
     return stored - sum(unreleased, Decimal("0.00"))
 
 
+def holds_verify() -> list[str]:
+    """Each wallet's ``held`` against its active holds as payer (expired ones count until released).
+
+    One aggregate query: the wallets whose ``held`` differs from the sum of their active holds.
+    """
+    active = (Hold.objects.filter(payer_id=OuterRef("user_id"), status=Hold.Status.ACTIVE).order_by()
+              .values("payer_id").annotate(total=Sum("amount")).values("total"))
+    wrong = (Wallet.objects.annotate(active=Coalesce(Subquery(active), Value(Decimal("0.00"))))
+             .exclude(held=F("active")).order_by("pk").values_list("pk", "user_id", "held", "active")[:20])
+    return [f"wallet {pk} (user {user_id}): held {held} != its active holds {total}"
+            for pk, user_id, held, total in wrong]
+
+
 def ledger_check() -> LedgerReport:
     """Verify the books in one snapshot, and say how it went in the metrics and the log.
 
@@ -135,12 +192,13 @@ def ledger_check() -> LedgerReport:
     """
     with consistent_snapshot():
         report = ledger_verify(balances=wallet_balances())
+        report.discrepancies.extend(holds_verify())
     LEDGER_VERIFICATIONS.labels("ok" if report.ok else "discrepancies").inc()
     LEDGER_DISCREPANCIES.set(len(report.discrepancies))
     if report.ok:
-        logger.info("Ledger verified: %s wallets, %s transactions, no discrepancies.",
-                    report.wallets, report.transactions)
+        logger.info("Ledger OK: %d wallets, %d system accounts, %d transactions, no discrepancies.",
+                    report.wallets, report.system_accounts, report.transactions)
     else:
-        logger.error("Ledger verification found %s discrepancies: %s", len(report.discrepancies),
-                     "; ".join(report.discrepancies[:20]))
+        logger.error("Ledger verification failed: %d discrepancies. First ones:\n%s",
+                     len(report.discrepancies), "\n".join(report.discrepancies[:20]))
     return report

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from apps.core.fields import AmountField, InputSerializer, StrictIdField, money_field
 from apps.transactions.fields import DescriptionField, without_empty_description
-from apps.transactions.models import Transaction
+from apps.transactions.models import BOOKS_MAX_DIGITS, Transaction
 from apps.wallets.models import Hold
 
 
@@ -39,6 +39,15 @@ class WalletOutputSerializer(serializers.Serializer):
     available = money_field(help_text="What can be sent or held now: `balance` - `held`.")
     currency = serializers.CharField(
         help_text="ISO 4217 code of the balance and of every amount: one currency for the whole service.")
+    updated_at = serializers.DateTimeField()
+
+
+class SystemAccountOutputSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The account's name: `world` is where deposits come from.")
+    balance = money_field(max_digits=BOOKS_MAX_DIGITS, help_text=(
+        "May be below zero for `world` only: minus everything ever deposited. Every wallet's balance "
+        "plus every system account's sums to zero."))
+    currency = serializers.CharField(help_text="ISO 4217 code of the balance: the service's one currency.")
     updated_at = serializers.DateTimeField()
 
 

@@ -3,12 +3,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.idempotency import REPLAYED_HEADER, Replay, idempotency_key_from, idempotent_request
+from apps.wallets.filters import wallet_moment
 from apps.wallets.permissions import IsStaff
 from apps.wallets.schema import wallet_schema
-from apps.wallets.selectors import wallet_get
+from apps.wallets.selectors import system_accounts, wallet_as_of, wallet_get
 from apps.wallets.serializers import (
     DepositInputSerializer,
     MovementOutputSerializer,
+    SystemAccountOutputSerializer,
     TransferInputSerializer,
     WalletOutputSerializer,
 )
@@ -32,8 +34,16 @@ class WalletViewSet(viewsets.GenericViewSet):
 
     @action(detail=False, methods=["get"], url_path="me")
     def me(self, request):
-        wallet = wallet_get(user_id=request.user.id)
+        moment = wallet_moment(request.query_params)
+        if moment is None:
+            wallet = wallet_get(user_id=request.user.id)
+        else:
+            wallet = wallet_as_of(user_id=request.user.id, moment=moment)
         return Response(WalletOutputSerializer(wallet).data)
+
+    @action(detail=False, methods=["get"], url_path="system-accounts", permission_classes=[IsStaff])
+    def system_accounts(self, request):
+        return Response(SystemAccountOutputSerializer(system_accounts(), many=True).data)
 
     @action(detail=False, methods=["post"], url_path="transfer",
             serializer_class=TransferInputSerializer, throttle_classes=[MoneyRateThrottle])

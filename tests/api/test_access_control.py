@@ -22,7 +22,8 @@ PUBLIC = {
 PROTECTED = [
     ("GET", "/api/users/me/"), ("GET", "/api/users/lookup/?username=bob"),
     ("GET", "/api/wallet/me/"), ("POST", "/api/wallet/transfer/"),
-    ("POST", "/api/wallet/deposit/"), ("GET", "/api/transactions/"), ("GET", "/api/transactions/1/"),
+    ("POST", "/api/wallet/deposit/"), ("GET", "/api/wallet/system-accounts/"),
+    ("GET", "/api/transactions/"), ("GET", "/api/transactions/1/"),
     ("GET", "/api/transactions/1/receipt/"),
     ("GET", "/api/transactions/statement/?from=2026-01-01&to=2026-02-01"),
     ("GET", "/api/transactions/export.csv"),
@@ -51,6 +52,7 @@ def test_every_route_is_listed_here():
              "api/auth/logout/", "api/users/me/", "api/users/lookup/",
              "api/schema/", "api/docs/", "api/redoc/", "healthz", "readyz", "",
              "api/^wallet/me/$", "api/^wallet/transfer/$", "api/^wallet/deposit/$",
+             "api/^wallet/system-accounts/$",
              "api/^transactions/$", "api/^transactions/(?P<id>[0-9]{1,18})/$",
              "api/^transactions/(?P<id>[0-9]{1,18})/receipt/$", "api/^transactions/statement/$",
              "api/transactions/export.csv", "api/^holds/$", "api/^holds/(?P<id>[0-9]{1,18})/$",

@@ -116,3 +116,13 @@ def test_wallet_balance_cannot_be_edited(admin_client, ledger):
     assert admin_client.get(f"{WALLETS}add/").status_code == 403
     assert balance_of(alice) == Decimal("90.00")
     assert Wallet.objects.filter(pk=wallet.pk).exists()
+
+
+def test_system_accounts_are_listed_read_only(admin_client, ledger):
+    response = admin_client.get("/admin/transactions/systemaccount/")
+    assert response.status_code == 200
+    [world] = response.context["cl"].result_list
+    assert (world.code, world.balance) == ("world", Decimal("-105.00"))
+    assert admin_client.post(f"/admin/transactions/systemaccount/{world.pk}/change/",
+                             {"balance": "0.00"}).status_code == 403
+    assert admin_client.get("/admin/transactions/systemaccount/add/").status_code == 403

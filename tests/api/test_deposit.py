@@ -19,8 +19,10 @@ def test_staff_deposit_credits_wallet_and_logs_it(make_user, client_for):
     txn = response.data["transaction"]
     assert (txn["kind"], txn["sender_id"], txn["receiver_id"]) == ("deposit", None, user.pk)
     assert balance_of(user) == Decimal("25.50")
-    entry = LedgerEntry.objects.get(transaction_id=txn["id"])
+    entry = LedgerEntry.objects.get(transaction_id=txn["id"], user__isnull=False)
     assert (entry.user_id, entry.direction, entry.counterparty_id) == (user.pk, "received", None)
+    world_leg = LedgerEntry.objects.get(transaction_id=txn["id"], user__isnull=True)
+    assert (world_leg.system_account.code, world_leg.amount) == ("world", Decimal("-20.50"))
 
 
 def test_non_staff_deposit_is_403_and_changes_nothing(make_user, client_for):

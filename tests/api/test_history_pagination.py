@@ -29,11 +29,11 @@ def _bulk_transfers(alice, bob, count: int) -> list[int]:
     ])
     LedgerEntry.objects.bulk_create([
         LedgerEntry(transaction=txn, user_id=user_id, counterparty_id=other_id, direction=direction,
-                    balance_after=Decimal("0.00"), created_at=txn.created_at)
+                    amount=sign * txn.amount, balance_after=Decimal("0.00"), created_at=txn.created_at)
         for txn in txns
-        for user_id, other_id, direction in (
-            (txn.sender_id, txn.receiver_id, LedgerEntry.Direction.SENT),
-            (txn.receiver_id, txn.sender_id, LedgerEntry.Direction.RECEIVED),
+        for user_id, other_id, direction, sign in (
+            (txn.sender_id, txn.receiver_id, LedgerEntry.Direction.SENT, -1),
+            (txn.receiver_id, txn.sender_id, LedgerEntry.Direction.RECEIVED, 1),
         )
     ])
     return [txn.pk for txn in txns]

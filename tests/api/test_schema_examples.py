@@ -158,6 +158,9 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
     check("GET", "/api/wallet/me/", 401, "authentication_failed",
           anonymous.get("/api/wallet/me/", HTTP_AUTHORIZATION="Bearer two words"))
     check("GET", "/api/wallet/me/", 404, "not_found", w["as_gone"].get("/api/wallet/me/"))
+    check("GET", "/api/wallet/me/", 400, "invalid_filter", w["as_alice"].get("/api/wallet/me/", {"at": "x"}))
+    system = "/api/wallet/system-accounts/"
+    check("GET", system, 403, "permission_denied", w["as_alice"].get(system))
 
     # --- moving money
     bob_id, alice_id, rich_id = w["bob"].pk, w["alice"].pk, w["rich"].pk
@@ -295,6 +298,7 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
         ("GET", "/api/wallet/me/"): ("/api/wallet/me/", {}),
         ("POST", transfer): (transfer, {"receiver_id": bob_id, "amount": "1.00"}),
         ("POST", deposit): (deposit, {"user_id": bob_id, "amount": "1.00"}),
+        ("GET", system): (system, {}),
         ("GET", history): (history, {}),
         ("GET", detail): (f"/api/transactions/{txn_id}/", {}),
         ("GET", receipt): (f"/api/transactions/{txn_id}/receipt/", {}),
@@ -310,7 +314,8 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
     def send(method, path, client=None, **extra):
         url, data = served[(method, path)]
         if client is None:
-            client = w["as_staff"] if path == deposit else as_bob if path == capture \
+            staff_only = path in (deposit, system)
+            client = w["as_staff"] if staff_only else as_bob if path == capture \
                 else w["as_alice"] if _authenticated(method, path) else anonymous
         if method == "GET":
             return client.get(url, data, **extra)

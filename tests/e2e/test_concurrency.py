@@ -110,7 +110,9 @@ def test_many_threads_both_directions_conserve_money(live_server, make_user):
     # entry's balance_after was written under the same lock as the balance it records.
     report = ledger_verify(balances=wallet_balances())
     assert report.ok, report.discrepancies
-    assert LedgerEntry.objects.count() == 5 + 2 * outcomes[201]
+    # Two legs per movement (a deposit's second is world's), and every balance sums to zero.
+    assert LedgerEntry.objects.count() == 2 * 5 + 2 * outcomes[201]
+    assert report.grand_total == 0 and report.system_balance == Decimal("-500.00")
 
 
 @pytest.mark.parametrize("round_", range(3))
@@ -223,3 +225,39 @@ def test_opposite_transfers_between_two_wallets_never_deadlock(make_user):
     balances = dict(Wallet.objects.filter(user__in=[a, b]).values_list("user_id", "balance"))
     assert balances == {a.pk: Decimal("100.00"), b.pk: Decimal("100.00")}
     assert ledger_verify(balances=wallet_balances()).ok
+
+
+def test_racing_deposits_and_transfers_keep_the_books_balanced(make_user):
+    """Deposits take turns on world's row while transfers run beside them: every commit balances,
+    world's entries chain in order, and the grand total stays zero."""
+    from django.db import connection
+
+    from apps.transactions.models import SystemAccount
+    from apps.wallets.services import deposit_create, transfer_create
+
+    users = [make_user(balance="10.00") for _ in range(4)]
+
+    def work(seed: int) -> Decimal:
+        rng, deposited = random.Random(seed), Decimal("0.00")
+        try:
+            for _ in range(25):
+                first, second = rng.sample(users, 2)
+                if rng.random() < 0.5:
+                    deposit_create(user_id=first.pk, amount=Decimal("0.10"))
+                    deposited += Decimal("0.10")
+                else:
+                    try:
+                        transfer_create(sender_id=first.pk, receiver_id=second.pk, amount=Decimal("0.05"))
+                    except Exception as exc:  # only a refusal for funds is expected
+                        assert getattr(exc, "code", None) == "insufficient_funds", exc
+        finally:
+            connection.close()
+        return deposited
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        deposited = sum(pool.map(work, range(6)))
+    report = ledger_verify(balances=wallet_balances())
+    assert report.ok, report.discrepancies
+    assert report.grand_total == 0
+    assert SystemAccount.objects.get(code="world").balance == -(Decimal("40.00") + deposited)
+    assert sum(Wallet.objects.values_list("balance", flat=True)) == Decimal("40.00") + deposited

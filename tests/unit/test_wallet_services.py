@@ -8,7 +8,7 @@ from apps.core.idempotency import IdempotentRequest, Replay
 from apps.core.models import IdempotencyKey
 from apps.core.money import MAX_AMOUNT
 from apps.receipts.models import Receipt
-from apps.transactions.models import LedgerEntry, Transaction
+from apps.transactions.models import LedgerEntry, SystemAccount, Transaction
 from apps.wallets.exceptions import (
     AccountInactive,
     BalanceLimitExceeded,
@@ -54,9 +54,9 @@ def test_transfer_returns_the_movement_and_the_sender_balance(alice, bob):
     assert balance_of(alice) == Decimal("69.75")
     assert balance_of(bob) == Decimal("30.25")
     entries = LedgerEntry.objects.filter(transaction=txn)
-    assert {(e.user_id, e.direction, e.counterparty_id, e.balance_after) for e in entries} == {
-        (alice.pk, LedgerEntry.Direction.SENT, bob.pk, Decimal("69.75")),
-        (bob.pk, LedgerEntry.Direction.RECEIVED, alice.pk, Decimal("30.25")),
+    assert {(e.user_id, e.direction, e.counterparty_id, e.amount, e.balance_after) for e in entries} == {
+        (alice.pk, LedgerEntry.Direction.SENT, bob.pk, Decimal("-30.25"), Decimal("69.75")),
+        (bob.pk, LedgerEntry.Direction.RECEIVED, alice.pk, Decimal("30.25"), Decimal("30.25")),
     }
 
 
@@ -81,8 +81,18 @@ def test_deposit_returns_the_movement_and_the_new_balance(bob):
     assert (txn.kind, txn.sender_id, txn.receiver_id, txn.amount) == (
         Transaction.Kind.DEPOSIT, None, bob.pk, Decimal("12.50"))
     assert balance_of(bob) == Decimal("12.50")
-    [entry] = LedgerEntry.objects.filter(transaction=txn)
-    assert entry.balance_after == Decimal("12.50")
+    # Money comes from the system account ``world``, the only account below zero.
+    world = SystemAccount.objects.get(code="world")
+    world_before = world.balance
+    entries = LedgerEntry.objects.filter(transaction=txn)
+    assert {(e.user_id, e.system_account_id, e.direction, e.counterparty_id, e.amount, e.balance_after)
+            for e in entries} == {
+        (bob.pk, None, LedgerEntry.Direction.RECEIVED, None, Decimal("12.50"), Decimal("12.50")),
+        (None, world.pk, LedgerEntry.Direction.SENT, bob.pk, Decimal("-12.50"), world_before),
+    }
+    deposit_create(user_id=bob.pk, amount=Decimal("0.50"))
+    world.refresh_from_db()
+    assert world.balance == world_before - Decimal("0.50")
 
 
 # --- Refusals: each raises its error and changes nothing ----------------------------------

@@ -7,7 +7,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('receipts', '0001_initial'),
-        ('transactions', '0009_transaction_request_id'),
     ]
 
     operations = [

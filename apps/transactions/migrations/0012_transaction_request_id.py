@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('transactions', '0008_delete_receipt'),
+        ('transactions', '0011_ledger_rules'),
     ]
 
     operations = [
