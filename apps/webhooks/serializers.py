@@ -68,7 +68,8 @@ class EndpointSecretOutputSerializer(EndpointOutputSerializer):
     secret = serializers.CharField(help_text="The signing secret. Shown only now: keep it.")
 
     def to_representation(self, instance):
-        data = super().to_representation(instance.endpoint)
+        """``instance`` is an ``EndpointWithSecret``: the endpoint's fields, then its secret."""
+        data = EndpointOutputSerializer(instance.endpoint).data
         data["secret"] = instance.secret
         return data
 
