@@ -35,6 +35,7 @@ class Receiver:
     answers: list[int] = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
     port: int = 0
+    delay: float = 0.0  # seconds each answer takes
 
     def __post_init__(self):
         self.lock = threading.Lock()
@@ -48,6 +49,7 @@ class Receiver:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(receiver.delay)
                 with receiver.lock:
                     receiver.requests.append(Received(dict(self.headers), body, time.time()))
                     status = receiver.answers.pop(0) if receiver.answers else 200
