@@ -27,6 +27,10 @@ PROTECTED = [
     ("GET", "/api/transactions/statement/?from=2026-01-01&to=2026-02-01"),
     ("GET", "/api/transactions/export.csv"),
     ("POST", "/api/auth/logout/"),
+    ("GET", "/api/webhooks/"), ("POST", "/api/webhooks/"), ("GET", "/api/webhooks/1/"),
+    ("PATCH", "/api/webhooks/1/"), ("DELETE", "/api/webhooks/1/"), ("POST", "/api/webhooks/1/rotate-secret/"),
+    ("GET", "/api/webhooks/1/deliveries/"), ("POST", "/api/webhooks/1/deliveries/1/redeliver/"),
+    ("GET", "/api/events/"),
 ]
 
 
@@ -51,7 +55,11 @@ def test_every_route_is_listed_here():
              "api/^wallet/me/$", "api/^wallet/transfer/$", "api/^wallet/deposit/$",
              "api/^transactions/$", "api/^transactions/(?P<id>[0-9]{1,18})/$",
              "api/^transactions/(?P<id>[0-9]{1,18})/receipt/$", "api/^transactions/statement/$",
-             "api/transactions/export.csv"}
+             "api/transactions/export.csv", "api/^webhooks/$", "api/^webhooks/(?P<id>[0-9]{1,18})/$",
+             "api/^webhooks/(?P<id>[0-9]{1,18})/rotate-secret/$",
+             "api/^webhooks/(?P<id>[0-9]{1,18})/deliveries/$",
+             "api/^webhooks/(?P<id>[0-9]{1,18})/deliveries/(?P<delivery_id>[0-9]{1,18})/redeliver/$",
+             "api/^events/$"}
     assert routes - known == set(), "classify the new route in PROTECTED or PUBLIC"
 
 
