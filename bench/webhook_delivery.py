@@ -73,9 +73,10 @@ def main() -> None:
     for proc in procs:
         proc.join()
     elapsed = time.monotonic() - started
-    done = Delivery.objects.filter(status="succeeded").count()
-    print(f"{done} delivered in {elapsed:.2f} s: {done / elapsed:.0f} deliveries/s "
-          f"({len(receiver.requests)} requests received)")
+    done = len({r.headers["Wallet-Event-Id"] for r in receiver.requests})
+    left = Delivery.objects.filter(status="pending").count()
+    print(f"{done} events delivered in {elapsed:.2f} s: {done / elapsed:.0f} deliveries/s "
+          f"({len(receiver.requests)} requests received, {left} still pending)")
     receiver.stop()
 
 

@@ -62,6 +62,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
+        ThreadingHTTPServer.request_queue_size = 128  # a relay opens many connections at once
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
