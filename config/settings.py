@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "apps.wallets",
     "apps.transactions",
     "apps.receipts",
+    "apps.webhooks",
     "apps.web",
 ]
 
@@ -195,7 +196,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
-    "ENUM_NAME_OVERRIDES": {"ReceiptStatusEnum": "apps.receipts.models.Receipt.Status"},
+    "ENUM_NAME_OVERRIDES": {"ReceiptStatusEnum": "apps.receipts.models.Receipt.Status",
+                            "EventTypeEnum": "apps.webhooks.events.EventType",
+                            "DeliveryStatusEnum": "apps.webhooks.models.Delivery.Status"},
     # Swagger UI and ReDoc are served from this server (drf-spectacular-sidecar),
     # never from a CDN, so the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -333,6 +336,42 @@ except ValueError:
     _ledger_verify_crontab = None
 if _ledger_verify_crontab is None:
     raise ImproperlyConfigured("LEDGER_VERIFY_SCHEDULE must be a crontab: five fields, e.g. '30 3 * * *'.")
+
+# --- Webhooks ---------------------------------------------------------------
+# A movement writes its events and their owed deliveries in its own transaction;
+# Celery beat sends the webhook relay every WEBHOOK_RELAY_INTERVAL seconds, and
+# the worker that takes it sends due deliveries in batches of WEBHOOK_BATCH_SIZE,
+# WEBHOOK_CONCURRENCY at a time, for up to WEBHOOK_RELAY_BUDGET_SECONDS.
+WEBHOOK_RELAY_INTERVAL = env.float("WEBHOOK_RELAY_INTERVAL", default=1.0)
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=100)
+WEBHOOK_CONCURRENCY = env.int("WEBHOOK_CONCURRENCY", default=16)
+WEBHOOK_POOLS = env.int("WEBHOOK_POOLS", default=100)  # hosts whose connections are kept alive
+WEBHOOK_RELAY_BUDGET_SECONDS = env.float("WEBHOOK_RELAY_BUDGET_SECONDS", default=10.0)
+# A claimed batch belongs to its worker this long: longer than a batch can take
+# (batch / concurrency rounds of at most WEBHOOK_TIMEOUT seconds each).
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=120)
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.0)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+# A failed attempt is retried after WEBHOOK_RETRY_BASE_SECONDS, doubling (with jitter), at most
+# WEBHOOK_RETRY_MAX_SECONDS apart, for WEBHOOK_RETRY_HOURS; then the delivery is failed. An
+# endpoint that failed every attempt for WEBHOOK_RETRY_HOURS is disabled.
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
+WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=72.0)
+# After a secret rotation the previous secret signs too, this long.
+WEBHOOK_ROTATION_OVERLAP_HOURS = env.float("WEBHOOK_ROTATION_OVERLAP_HOURS", default=24.0)
+WEBHOOK_MAX_ENDPOINTS = env.int("WEBHOOK_MAX_ENDPOINTS", default=10)
+# Signing secrets are derived from each endpoint's stored salt with this key, never stored.
+# Unset: derived from SECRET_KEY (then rotating SECRET_KEY changes every endpoint's secret).
+WEBHOOK_SECRET_KEY = env.str("WEBHOOK_SECRET_KEY", default="") or f"webhooks:{SECRET_KEY}"
+# Development and tests only, never in production: plain http, and loopback or private addresses.
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=False)
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+if (WEBHOOK_RELAY_INTERVAL <= 0 or WEBHOOK_BATCH_SIZE < 1 or WEBHOOK_CONCURRENCY < 1 or WEBHOOK_POOLS < 1
+        or WEBHOOK_LEASE_SECONDS < 1 or WEBHOOK_CONNECT_TIMEOUT <= 0 or WEBHOOK_TIMEOUT <= 0
+        or WEBHOOK_RETRY_BASE_SECONDS <= 0 or WEBHOOK_RETRY_MAX_SECONDS <= 0 or WEBHOOK_RETRY_HOURS <= 0
+        or WEBHOOK_ROTATION_OVERLAP_HOURS < 0 or WEBHOOK_MAX_ENDPOINTS < 1):
+    raise ImproperlyConfigured("The WEBHOOK_* numbers must be positive.")
 # Periodic tasks run by `celery -A config beat` (one beat per deployment); add new entries as new keys.
 CELERY_BEAT_SCHEDULE = {
     "receipts-relay": {
@@ -345,6 +384,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.wallets.tasks.holds_expire",
         "schedule": HOLD_SWEEP_INTERVAL,
         "options": {"expires": max(5.0, HOLD_SWEEP_INTERVAL)},
+    },
+    "webhooks-relay": {
+        "task": "apps.webhooks.tasks.webhooks_relay",
+        "schedule": WEBHOOK_RELAY_INTERVAL,
+        "options": {"expires": max(5.0, 5 * WEBHOOK_RELAY_INTERVAL)},
     },
     "purge-idempotency-keys": {
         "task": "apps.core.tasks.purge_idempotency_keys",

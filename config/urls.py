@@ -17,6 +17,7 @@ api_urlpatterns = [
     path("users/", include(users_urlpatterns)),
     path("", include("apps.wallets.urls")),
     path("", include("apps.transactions.urls")),
+    path("", include("apps.webhooks.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SwaggerPageView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", RedocPageView.as_view(url_name="schema", template_name="core/redoc.html"),

@@ -15,10 +15,11 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.metrics import RECEIPT_CLAIMS, RECEIPT_LEASE_EXPIRIES, RECEIPT_RENDERS
+from apps.core.outbox import Outbox
 from apps.receipts.exceptions import ReceiptLost
 from apps.receipts.models import Receipt, transactions
 from apps.receipts.rendering import Party, ReceiptData, receipt_paths, render_batch
@@ -27,49 +28,56 @@ from apps.receipts.selectors import ReceiptFile, receipt_file_get
 logger = logging.getLogger(__name__)
 
 
-def _lease() -> timedelta:
-    return timedelta(seconds=settings.RECEIPT_LEASE_SECONDS)
-
-
 def retry_backoff(attempts: int) -> timedelta:
     """Wait before the next attempt: 5 s after the first failure, doubling, at most 10 minutes."""
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 600))
 
 
+class ReceiptOutbox(Outbox):
+    """The receipts' relay rules: ``RECEIPT_MAX_ATTEMPTS`` claims, a backoff doubling from 5 s."""
+
+    model = Receipt
+    pending, failed = Receipt.Status.PENDING, Receipt.Status.FAILED
+    label = "receipt"
+
+    def lease(self) -> timedelta:
+        return timedelta(seconds=settings.RECEIPT_LEASE_SECONDS)
+
+    def spent(self, now) -> Q:
+        return Q(attempts__gte=settings.RECEIPT_MAX_ATTEMPTS)
+
+    def spent_error(self) -> str:
+        return f"Gave up after {settings.RECEIPT_MAX_ATTEMPTS} attempts without a render."
+
+    def retry_at(self, row, now):
+        if row.attempts >= settings.RECEIPT_MAX_ATTEMPTS:
+            return None
+        return now + retry_backoff(row.attempts)
+
+    def observe_claim(self, *, claimed: int, spent: int, lease_expiries: int) -> None:
+        RECEIPT_CLAIMS.inc(claimed)
+        RECEIPT_RENDERS.labels("failed").inc(spent)
+        RECEIPT_LEASE_EXPIRIES.inc(lease_expiries)
+
+    def observe_failures(self, *, retried: int, gave_up: int) -> None:
+        RECEIPT_RENDERS.labels("retry").inc(retried)
+        RECEIPT_RENDERS.labels("failed").inc(gave_up)
+
+
+RECEIPTS = ReceiptOutbox()
+
+
 def receipts_claim(*, limit: int) -> list[int]:
     """Claim up to ``limit`` due receipts for one render batch; their transaction ids.
 
-    The rows are locked with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so
-    workers claiming at once take disjoint batches without waiting for each
-    other. A claim
-    counts an attempt and pushes ``due_at`` one lease ahead: until then no
-    other worker takes the row; if this worker dies, the row is due again
-    when the lease ends. A row already claimed ``RECEIPT_MAX_ATTEMPTS``
-    times (its worker kept dying) is marked ``failed`` instead.
+    The shared outbox claim (``apps.core.outbox``): ``FOR UPDATE SKIP LOCKED``,
+    so workers claiming at once take disjoint batches; a claim counts an
+    attempt and pushes ``due_at`` one lease ahead, so a dead worker's rows are
+    due again when the lease ends. A row already claimed
+    ``RECEIPT_MAX_ATTEMPTS`` times (its worker kept dying) is marked
+    ``failed`` instead.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        rows = list(
-            Receipt.objects.filter(status=Receipt.Status.PENDING, due_at__lte=now)
-            .order_by("due_at").select_for_update(skip_locked=True)
-            .values_list("transaction_id", "attempts", "due_at", "updated_at")[:limit]
-        )
-        spent = [pk for pk, attempts, *_ in rows if attempts >= settings.RECEIPT_MAX_ATTEMPTS]
-        claimed = [pk for pk, attempts, *_ in rows if attempts < settings.RECEIPT_MAX_ATTEMPTS]
-        if spent:
-            Receipt.objects.filter(pk__in=spent).update(
-                status=Receipt.Status.FAILED, updated_at=now,
-                last_error=f"Gave up after {settings.RECEIPT_MAX_ATTEMPTS} attempts without a render.")
-            logger.error("Receipts of transactions %s failed for good.", spent)
-        if claimed:
-            Receipt.objects.filter(pk__in=claimed).update(
-                due_at=now + _lease(), attempts=F("attempts") + 1, updated_at=now)
-    RECEIPT_RENDERS.labels("failed").inc(len(spent))
-    RECEIPT_CLAIMS.inc(len(claimed))
-    RECEIPT_LEASE_EXPIRIES.inc(sum(1 for _, attempts, due_at, updated_at in rows
-                                   if 0 < attempts < settings.RECEIPT_MAX_ATTEMPTS
-                                   and due_at - updated_at == _lease()))
-    return claimed
+    return RECEIPTS.claim(limit=limit)
 
 
 def _receipt_data(txn) -> ReceiptData:
@@ -144,22 +152,7 @@ def receipts_render(*, transaction_ids: list[int]) -> BatchOutcome:
 
 def receipts_attempt_failed(*, errors: dict[int, str]) -> None:
     """Record failed attempts: due again after a backoff, or ``failed`` once attempts run out."""
-    now = timezone.now()
-    attempts = dict(Receipt.objects.filter(pk__in=list(errors), status=Receipt.Status.PENDING)
-                    .values_list("transaction_id", "attempts"))
-    for transaction_id, made in attempts.items():
-        error = errors[transaction_id][:2000]
-        if made >= settings.RECEIPT_MAX_ATTEMPTS:
-            Receipt.objects.filter(pk=transaction_id).update(
-                status=Receipt.Status.FAILED, last_error=error, updated_at=now)
-            RECEIPT_RENDERS.labels("failed").inc()
-            logger.error("The receipt of transaction %s failed for good: %s", transaction_id, error)
-        else:
-            Receipt.objects.filter(pk=transaction_id).update(
-                due_at=now + retry_backoff(made), last_error=error, updated_at=now)
-            RECEIPT_RENDERS.labels("retry").inc()
-            logger.warning("The receipt of transaction %s failed (attempt %s), retried later: %s",
-                           transaction_id, made, error)
+    RECEIPTS.attempts_failed(errors=errors)
 
 
 RECEIPT_LOST_ERROR = "Requested while lost (file missing from storage, or never produced); queued again."

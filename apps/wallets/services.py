@@ -43,6 +43,7 @@ from apps.wallets.hold_sql import holds_release_expired
 from apps.wallets.models import Wallet
 from apps.wallets.selectors import LockedWallet, wallets_lock
 from apps.wallets.serializers import MovementOutputSerializer
+from apps.webhooks.services import movement_events_record
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +158,7 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal, descri
                                   receiver_id=receiver_id, amount=amount, now=now,
                                   sender_balance=sender_after,
                                   receiver_balance=receiver.balance + amount, description=description)
+            movement_events_record(txn=txn)  # the parties' events and owed webhook deliveries
             result = MovementResult(transaction=txn, balance=sender_after)
             if key_id is not None:
                 idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))
@@ -185,6 +187,7 @@ def deposit_create(*, user_id: int, amount: Decimal, description: str = "",
             txn = movement_record(kind=Transaction.Kind.DEPOSIT, sender_id=None, receiver_id=user_id,
                                   amount=amount, now=now, receiver_balance=balance_after,
                                   description=description)
+            movement_events_record(txn=txn)  # the receiver's event and owed webhook deliveries
             result = MovementResult(transaction=txn, balance=balance_after)
             if key_id is not None:
                 idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))

@@ -30,6 +30,10 @@ PROTECTED = [
     ("POST", "/api/auth/logout/"),
     ("GET", "/api/holds/"), ("POST", "/api/holds/"), ("GET", "/api/holds/1/"),
     ("POST", "/api/holds/1/capture/"), ("POST", "/api/holds/1/void/"),
+    ("GET", "/api/webhooks/"), ("POST", "/api/webhooks/"), ("GET", "/api/webhooks/1/"),
+    ("PATCH", "/api/webhooks/1/"), ("DELETE", "/api/webhooks/1/"), ("POST", "/api/webhooks/1/rotate-secret/"),
+    ("GET", "/api/webhooks/1/deliveries/"), ("POST", "/api/webhooks/1/deliveries/1/redeliver/"),
+    ("GET", "/api/events/"),
 ]
 
 
@@ -57,6 +61,11 @@ def test_every_route_is_listed_here():
              "api/^transactions/(?P<id>[0-9]{1,18})/receipt/$", "api/^transactions/statement/$",
              "api/transactions/export.csv", "api/^holds/$", "api/^holds/(?P<id>[0-9]{1,18})/$",
              "api/^holds/(?P<id>[0-9]{1,18})/capture/$", "api/^holds/(?P<id>[0-9]{1,18})/void/$",
+             "api/^webhooks/$", "api/^webhooks/(?P<id>[0-9]{1,18})/$",
+             "api/^webhooks/(?P<id>[0-9]{1,18})/rotate-secret/$",
+             "api/^webhooks/(?P<id>[0-9]{1,18})/deliveries/$",
+             "api/^webhooks/(?P<id>[0-9]{1,18})/deliveries/(?P<delivery_id>[0-9]{1,18})/redeliver/$",
+             "api/^events/$",
              "metrics"}  # its own bearer token, METRICS_TOKEN: tests/api/test_observability.py
     assert routes - known == set(), "classify the new route in PROTECTED or PUBLIC"
 

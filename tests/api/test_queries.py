@@ -11,9 +11,11 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
 # The issue's bound: at most 5 statements per transfer without an Idempotency-Key.
 MAX_QUERIES_PER_TRANSFER = 5
 # Lock both wallets, update both, then the log row, its entries and its owed receipt (the outbox):
-# one statement (data-modifying CTEs). A key adds its claim and its stored response. Exact, so
-# that a statement added to the money path fails here.
-QUERIES_PER_TRANSFER = 3
+# one statement (data-modifying CTEs); then the parties' webhook events and their owed deliveries,
+# one INSERT … SELECT that inserts nothing when no party has an enabled endpoint wanting them. A
+# key adds its claim and its stored response. Exact, so that a statement added to the money path
+# fails here.
+QUERIES_PER_TRANSFER = 4
 QUERIES_FOR_THE_KEY = 2
 
 

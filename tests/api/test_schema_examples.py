@@ -6,6 +6,7 @@ here must equal one of its operation's examples for its status, and every
 (operation, status, example) of the schema must be answered by a request to
 that operation, not merely by some other endpoint that sends the same body.
 """
+import json
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -82,8 +83,8 @@ def world(make_user, client_for):
     carol.save()
     return {
         "alice": alice, "bob": bob, "rich": rich, "txn": txn.transaction, "carols_hold": carols_hold.pk,
-        "as_rich": client_for(rich),
-        "as_alice": client_for(alice), "as_bob": client_for(bob), "as_staff": client_for(staff),
+        "as_alice": client_for(alice), "as_rich": client_for(rich), "as_bob": client_for(bob),
+        "as_staff": client_for(staff),
         "as_gone": gone_client, "gone_refresh": gone_refresh, "anonymous": APIClient(),
     }
 
@@ -284,6 +285,47 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
     check("GET", export, 400, "invalid_filter", w["as_alice"].get(export, {"page_size": "5"}))
     check("GET", export, 400, "invalid_filter", w["as_alice"].get(export, {"from": "soon"}))
 
+    # --- webhooks and events
+    hooks, events = "/api/webhooks/", "/api/events/"
+    hook_detail, rotate = "/api/webhooks/{id}/", "/api/webhooks/{id}/rotate-secret/"
+    deliveries = "/api/webhooks/{id}/deliveries/"
+    redeliver = "/api/webhooks/{id}/deliveries/{delivery_id}/redeliver/"
+    settings.WEBHOOK_ALLOW_PRIVATE = True  # the endpoints below point at an unused loopback port
+    settings.WEBHOOK_ALLOW_HTTP = True
+    hook = post(w["as_bob"], hooks, {"url": "http://127.0.0.1:9/", "events": ["transfer.received"]}).json()
+    hook_url = f"/api/webhooks/{hook['id']}/"
+    transfer_create(sender_id=alice_id, receiver_id=bob_id, amount=Decimal("1.00"))
+    delivery_id = w["bob"].webhooks.get().deliveries.get().pk
+    redeliver_url = f"{hook_url}deliveries/{delivery_id}/redeliver/"
+    settings.WEBHOOK_ALLOW_HTTP = False
+    check("POST", hooks, 400, "invalid_input",
+          post(w["as_alice"], hooks, {"url": "https://93.184.215.14/", "events": ["account.closed"]}))
+    check("POST", hooks, 400, "unknown_field",
+          post(w["as_alice"], hooks, {"url": "https://93.184.215.14/", "events": ["transfer.sent"],
+                                      "secret": "x"}))
+    check("POST", hooks, 400, "webhook_url_refused",
+          post(w["as_alice"], hooks, {"url": "http://93.184.215.14/", "events": ["transfer.sent"]}))
+    for _ in range(settings.WEBHOOK_MAX_ENDPOINTS):
+        post(w["as_rich"], hooks, {"url": "https://93.184.215.14/", "events": ["transfer.sent"]})
+    check("POST", hooks, 400, "webhook_limit_reached",
+          post(w["as_rich"], hooks, {"url": "https://93.184.215.14/", "events": ["transfer.sent"]}))
+    for method, path in (("GET", hook_detail), ("PATCH", hook_detail), ("DELETE", hook_detail),
+                         ("POST", rotate), ("GET", deliveries)):
+        url = path.replace("{id}", str(hook["id"]))
+        check(method, path, 404, "not_found", w["as_alice"].generic(method, url, b"{}", content_type=JSON))
+    check("PATCH", hook_detail, 400, "webhook_url_refused",
+          w["as_bob"].patch(hook_url, {"url": "http://93.184.215.14/"}, format="json"))
+    as_bob = w["as_bob"]
+    check("PATCH", hook_detail, 400, "unknown_field", as_bob.patch(hook_url, {"secret": "x"}, format="json"))
+    check("POST", rotate, 400, "unknown_field", post(as_bob, f"{hook_url}rotate-secret/", {"secret": "x"}))
+    check("GET", deliveries, 400, "invalid_filter", as_bob.get(f"{hook_url}deliveries/", {"page_size": "0"}))
+    check("POST", redeliver, 400, "unknown_field", post(w["as_bob"], redeliver_url, {"event_id": "x"}))
+    check("POST", redeliver, 404, "not_found", post(w["as_alice"], redeliver_url, {}))
+    w["bob"].webhooks.update(enabled=False)
+    check("POST", redeliver, 409, "webhook_disabled", post(w["as_bob"], redeliver_url, {}))
+    w["bob"].webhooks.update(enabled=True)
+    check("GET", events, 400, "invalid_filter", w["as_alice"].get(events, {"page_size": "0"}))
+
     # --- every operation: one request it would serve, by whom
     lookup_user, statement_range = {"username": "bob"}, {"from": "2026-01-01", "to": "2026-02-01"}
     fresh_refresh = [str(RefreshToken.for_user(w["alice"])) for _ in range(3)]  # written before any outage
@@ -309,6 +351,15 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
         ("GET", one_hold): (hold_url(one_hold, held), {}),
         ("POST", capture): (hold_url(capture, new_hold()), {}),
         ("POST", void): (hold_url(void, new_hold()), {}),
+        ("GET", hooks): (hooks, {}),
+        ("POST", hooks): (hooks, {"url": "https://93.184.215.14/", "events": ["transfer.sent"]}),
+        ("GET", hook_detail): (hook_url, {}),
+        ("PATCH", hook_detail): (hook_url, {"description": "shop"}),
+        ("DELETE", hook_detail): (hook_url, {}),
+        ("POST", rotate): (f"{hook_url}rotate-secret/", {}),
+        ("GET", deliveries): (f"{hook_url}deliveries/", {}),
+        ("POST", redeliver): (redeliver_url, {}),
+        ("GET", events): (events, {}),
     }
 
     def send(method, path, client=None, **extra):
@@ -316,9 +367,12 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
         if client is None:
             staff_only = path in (deposit, system)
             client = w["as_staff"] if staff_only else as_bob if path == capture \
+                else w["as_bob"] if "/webhooks/" in path \
                 else w["as_alice"] if _authenticated(method, path) else anonymous
         if method == "GET":
             return client.get(url, data, **extra)
+        if method in ("PATCH", "DELETE"):
+            return client.generic(method, url, json.dumps(data).encode(), content_type=JSON, **extra)
         return post(client, url, data, **extra)
 
     for method, path, status in sorted(DOCUMENTED):

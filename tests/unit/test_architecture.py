@@ -10,7 +10,9 @@ from pathlib import Path
 from django.conf import settings
 
 APPS = settings.BASE_DIR / "apps"
-# users → wallets → transactions → receipts → core; web stands alone. The ledger writes the owed
+# users → wallets → transactions → receipts → core; web stands alone. The wallets write a
+# movement's events with it (wallets → webhooks), and an event's data is the transaction as the
+# history shows it (webhooks → transactions). The ledger writes the owed
 # receipt (the outbox row) in the movement's statement, so it imports the receipt model; receipts
 # read a transaction only through that row's relation. Users share the printable-name rule
 # through core, never receipts.
@@ -18,7 +20,8 @@ MAY_IMPORT = {
     "core": set(),
     "receipts": {"core"},
     "transactions": {"receipts", "core"},
-    "wallets": {"transactions", "core"},
+    "webhooks": {"transactions", "core"},
+    "wallets": {"transactions", "webhooks", "core"},
     "users": {"wallets", "transactions", "core"},
     "web": set(),
 }
