@@ -23,13 +23,15 @@ def _release_sql() -> str:
     columns = ("payer", "status", "expires_at", "resolved_at", "amount")
     payer, status, expires_at, resolved_at, amount = (quote(Hold._meta.get_field(f).column) for f in columns)
     return (f"WITH released AS (UPDATE {table} SET {status} = %s, {resolved_at} = %s "
-            f"WHERE {payer} = %s AND {status} = %s AND {expires_at} <= %s RETURNING {amount}) "
-            f"SELECT COUNT(*), COALESCE(SUM({amount}), 0) FROM released")
+            f"WHERE {payer} = %s AND {status} = %s AND {expires_at} <= %s RETURNING id, {amount}) "
+            f"SELECT COUNT(*), COALESCE(SUM({amount}), 0), COALESCE(ARRAY_AGG(id ORDER BY id), '{{}}') "
+            f"FROM released")
 
 
 class Released(NamedTuple):
     count: int
     amount: Decimal
+    hold_ids: list[int]
 
 
 def holds_release_expired(*, payer_id: int, now: dt.datetime) -> Released:
@@ -41,5 +43,5 @@ def holds_release_expired(*, payer_id: int, now: dt.datetime) -> Released:
     with connection.cursor() as cursor:
         cursor.execute(_release_sql(),
                        [Hold.Status.EXPIRED.value, at, payer_id, Hold.Status.ACTIVE.value, at])
-        count, amount = cursor.fetchone()
-    return Released(count, amount)
+        count, amount, hold_ids = cursor.fetchone()
+    return Released(count, amount, hold_ids)

@@ -45,12 +45,27 @@ from apps.wallets.hold_sql import holds_release_expired
 from apps.wallets.models import Hold, Wallet
 from apps.wallets.selectors import hold_for_party, wallets_lock
 from apps.wallets.services import credit_check
+from apps.webhooks.events import EventType
+from apps.webhooks.services import hold_events_record, movement_events_record
 
 
 def _hold_response(hold: Hold) -> dict:
     from apps.wallets.serializers import HoldOutputSerializer  # the stored body of a replayed key
 
     return HoldOutputSerializer(hold).data
+
+
+def _events(holds: list[Hold], event_type: str, *, at) -> None:
+    """The holds' events for their payer and payee (those with an endpoint wanting the type)."""
+    hold_events_record(holds=[(h.pk, [h.payer_id, h.payee_id], _hold_response(h)) for h in holds],
+                       type=event_type, at=at)
+
+
+def holds_expired_events(*, hold_ids: list[int], at) -> None:
+    """``hold.expired`` for holds just released (by a movement of the payer or by the sweep)."""
+    if hold_ids:
+        _events(list(Hold.objects.select_related("payer", "payee").filter(pk__in=hold_ids).order_by("pk")),
+                EventType.HOLD_EXPIRED, at=at)
 
 
 def _idempotent(idempotency: IdempotentRequest | None, work, *, status: int) -> Hold | Replay:
@@ -80,15 +95,19 @@ def hold_create(*, payer_id: int, payee_id: int, amount: Decimal, expires_in: in
         if payee is None:
             raise PayeeNotFound()
         now = timezone.now()
-        released = holds_release_expired(payer_id=payer_id, now=now).amount if payer.held else ZERO
-        if payer.available + released < amount:
+        released = holds_release_expired(payer_id=payer_id, now=now) if payer.held else None
+        freed = released.amount if released else ZERO
+        if payer.available + freed < amount:
             raise InsufficientFunds("The available balance is too low for this hold.")
-        balances_apply({payer_id: ZERO}, now=now, held={payer_id: amount - released})
+        balances_apply({payer_id: ZERO}, now=now, held={payer_id: amount - freed})
         hold = Hold.objects.create(payer_id=payer_id, payee_id=payee_id, amount=amount,
                                    description=description, created_at=now,
                                    expires_at=now + dt.timedelta(seconds=expires_in))
         parties = get_user_model().objects.only("id", "username").in_bulk([payer_id, payee_id])
         hold.payer, hold.payee = parties[payer_id], parties[payee_id]
+        if released:
+            holds_expired_events(hold_ids=released.hold_ids, at=now)
+        _events([hold], EventType.HOLD_CREATED, at=now)
         return hold
 
     return _idempotent(idempotency, work, status=HTTPStatus.CREATED)
@@ -135,6 +154,8 @@ def hold_capture(*, hold_id: int, payee_id: int, amount: Decimal | None = None,
                                                capture_transaction=txn, resolved_at=now)
         hold.status, hold.captured_amount, hold.capture_transaction, hold.resolved_at = (
             Hold.Status.CAPTURED, taken, txn, now)
+        movement_events_record(txn=txn)  # the capture is a transfer: transfer.sent and .received
+        _events([hold], EventType.HOLD_CAPTURED, at=now)
         return hold
 
     return _idempotent(idempotency, work, status=HTTPStatus.OK)
@@ -148,6 +169,7 @@ def hold_void(*, hold_id: int, user_id: int, idempotency: IdempotentRequest | No
         balances_apply({hold.payer_id: ZERO}, now=now, held={hold.payer_id: -hold.amount})
         Hold.objects.filter(pk=hold.pk).update(status=Hold.Status.VOIDED, resolved_at=now)
         hold.status, hold.resolved_at = Hold.Status.VOIDED, now
+        _events([hold], EventType.HOLD_VOIDED, at=now)
         return hold
 
     return _idempotent(idempotency, work, status=HTTPStatus.OK)
@@ -169,5 +191,6 @@ def holds_expire(*, limit: int = 500) -> int:
             released = holds_release_expired(payer_id=payer_id, now=now)
             if released.count:
                 balances_apply({payer_id: ZERO}, now=now, held={payer_id: -released.amount})
+                holds_expired_events(hold_ids=released.hold_ids, at=now)
             expired += released.count
     return expired

@@ -71,11 +71,17 @@ def credit_check(wallet: LockedWallet, amount: Decimal) -> None:
 def _expired_holds_release(wallet: LockedWallet, *, now) -> Decimal:
     """Release the wallet's expired holds (one statement, only when it holds anything); their sum.
 
-    A wallet without holds pays nothing for them: its ``held`` is 0 and no query runs.
+    A wallet without holds pays nothing for them: its ``held`` is 0 and no query runs. Holds it
+    releases tell their parties (``hold.expired``) as the sweep would.
     """
     if not wallet.held:
         return ZERO
-    return holds_release_expired(payer_id=wallet.user_id, now=now).amount
+    released = holds_release_expired(payer_id=wallet.user_id, now=now)
+    if released.count:
+        from apps.wallets.holds import holds_expired_events  # holds build on this module
+
+        holds_expired_events(hold_ids=released.hold_ids, at=now)
+    return released.amount
 
 
 def _observed(kind: str):

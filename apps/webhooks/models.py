@@ -53,8 +53,8 @@ class WebhookEndpoint(models.Model):
 class Event(models.Model):
     """Something that happened to one user's wallet; its ``payload`` is rendered once, on first delivery.
 
-    The subject is a transaction today (``transaction``); a hold will be a
-    column of its own beside it.
+    The subject is a transaction (``transaction``, shown as the user's history shows it) or a
+    hold (``hold``, with ``subject`` holding it as the API showed it at the event).
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
@@ -62,6 +62,12 @@ class Event(models.Model):
     type = models.CharField(max_length=32, choices=EventType.choices)
     transaction = models.ForeignKey("transactions.Transaction", on_delete=models.PROTECT, null=True,
                                     blank=True, related_name="+", db_index=False)
+    hold = models.ForeignKey("wallets.Hold", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+", db_index=False)
+    subject = models.TextField(
+        blank=True, default="",
+        help_text="The subject as the API showed it when the event happened (a hold's JSON), for "
+                  "events whose subject is not a transaction.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     payload = models.TextField(
         blank=True, default="",

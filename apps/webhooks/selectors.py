@@ -44,6 +44,9 @@ def events_render(events: list[Event]) -> dict[int, str]:
         entries = {entry.transaction_id: entry for entry in transaction_history(user_id=user_id)
                    .filter(transaction_id__in=[e.transaction_id for e in own])}
         for event in own:
+            if event.subject:  # a hold, as it stood when the event happened
+                bodies[event.pk] = event_body(event, json.loads(event.subject))
+                continue
             entry = entries.get(event.transaction_id)
             data = HistoryItemSerializer(entry).data if entry is not None else None
             bodies[event.pk] = event_body(event, data)

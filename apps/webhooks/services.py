@@ -8,6 +8,7 @@ deliveries with the shared outbox machinery (``apps.core.outbox``), renders
 each event's body once, signs every attempt afresh and records the answers.
 """
 import datetime as dt
+import json
 import logging
 import random
 from concurrent.futures import ThreadPoolExecutor
@@ -122,17 +123,18 @@ def _table(model) -> str:
 
 
 @cache
-def _events_sql(parties: int) -> str:
+def _events_sql(parties: int, *, subject: str = "transaction_id") -> str:
     """Events for the parties whose enabled endpoints want them, and one owed delivery per endpoint.
 
     One statement (a data-modifying CTE): when no party has such an endpoint, it inserts nothing.
+    ``subject`` is the event's subject column: a transaction, or a hold (with its JSON).
     """
     endpoint, event, delivery = _table(WebhookEndpoint), _table(Event), _table(Delivery)
     wants = "e.user_id = p.usr AND e.enabled AND p.typ = ANY(e.events)"
     rows = ", ".join(["(%s::bigint, %s::varchar)"] * parties)
     return (
-        f"WITH ev AS (INSERT INTO {event} (user_id, type, transaction_id, created_at, payload) "
-        f"SELECT p.usr, p.typ, %s, %s, '' FROM (VALUES {rows}) AS p (usr, typ) "
+        f"WITH ev AS (INSERT INTO {event} (user_id, type, {subject}, subject, created_at, payload) "
+        f"SELECT p.usr, p.typ, %s, %s, %s, '' FROM (VALUES {rows}) AS p (usr, typ) "
         f"WHERE EXISTS (SELECT 1 FROM {endpoint} e WHERE {wants}) "
         f"RETURNING id, user_id AS usr, type AS typ) "
         f"INSERT INTO {delivery} (event_id, endpoint_id, status, attempts, due_at, retry_until, last_error, "
@@ -157,7 +159,24 @@ def movement_events_record(*, txn: Transaction) -> None:
     until = connection.ops.adapt_datetimefield_value(txn.created_at + _retry_window())
     with connection.cursor() as cursor:
         cursor.execute(_events_sql(len(parties)),
-                       [txn.pk, at, *(v for party in parties for v in party), at, until, at, at])
+                       [txn.pk, "", at, *(v for party in parties for v in party), at, until, at, at])
+
+
+def hold_events_record(*, holds: list[tuple[int, list[int], dict]], type: str, at: dt.datetime) -> None:
+    """Write ``type`` events of holds for their parties; call it in the hold's own transaction.
+
+    ``holds`` lists ``(hold id, the party user ids, the hold as the API shows it)``. As with a
+    movement, only parties with an enabled endpoint wanting the type get one (one statement per
+    hold, inserting nothing when no party has such an endpoint).
+    """
+    when = connection.ops.adapt_datetimefield_value(at)
+    until = connection.ops.adapt_datetimefield_value(at + _retry_window())
+    with connection.cursor() as cursor:
+        for hold_id, users, data in holds:
+            subject = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+            cursor.execute(_events_sql(len(users), subject="hold_id"),
+                           [hold_id, subject, when, *(v for user in users for v in (user, type)),
+                            when, until, when, when])
 
 
 def _payloads_fix(events: list[Event]) -> dict[int, str]:

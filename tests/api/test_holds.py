@@ -192,8 +192,9 @@ def test_the_database_refuses_a_wallet_holding_more_than_its_balance(payer):
 
 @pytest.mark.django_db(transaction=True)
 def test_statements_per_hold_capture_and_void(payer, shop, client_for):
-    """Without a key: a hold 4 statements (lock, held, insert, the parties' names); a capture 6 (the
-    hold, lock, the hold again under the lock, balances, the movement, the hold's end); a void 5."""
+    """Without a key: a hold 5 statements (lock, held, insert, the parties' names, its events); a
+    capture 8 (the hold, lock, the hold again under the lock, balances, the movement, the hold's end,
+    the transfer's events, the hold's event); a void 6 (the same without the movement)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -210,4 +211,50 @@ def test_statements_per_hold_capture_and_void(payer, shop, client_for):
     captured = statements(lambda: capture(payee, hold_id, amount="5.00"))
     second = hold(api, shop, "10.00").json()["id"]
     voided = statements(lambda: void(api, second))
-    assert (len(created), len(captured), len(voided)) == (4, 6, 5), (created, captured, voided)
+    assert (len(created), len(captured), len(voided)) == (5, 8, 6), (created, captured, voided)
+
+
+@pytest.fixture
+def hold_endpoints(payer, shop, client_for, settings):
+    """Both parties registered an endpoint wanting every hold event (deliveries are not sent here)."""
+    settings.WEBHOOK_ALLOW_HTTP = settings.WEBHOOK_ALLOW_PRIVATE = True
+    types = ["hold.created", "hold.captured", "hold.voided", "hold.expired", "transfer.received"]
+    for user in (payer, shop):
+        response = client_for(user).post("/api/webhooks/", {"url": "http://127.0.0.1:9/hooks",
+                                                            "events": types}, format="json")
+        assert response.status_code == 201, response.json()
+
+
+def events_of(client, type_) -> list[dict]:
+    return client.get("/api/events/", {"type": type_}).json()["results"]
+
+
+def test_each_step_of_a_hold_tells_both_parties(payer, shop, client_for, hold_endpoints):
+    api, payee = client_for(payer), client_for(shop)
+    captured_id = hold(api, shop, "30.00").json()["id"]
+    voided_id = hold(api, shop, "10.00").json()["id"]
+    expiring_id = hold(api, shop, "5.00").json()["id"]
+    capture(payee, captured_id, amount="20.00")
+    void(payee, voided_id)
+    Hold.objects.filter(pk=expiring_id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    holds_expire()
+    for client in (api, payee):
+        created = events_of(client, "hold.created")
+        assert sorted(e["data"]["id"] for e in created) == sorted([captured_id, voided_id, expiring_id])
+        assert {e["data"]["status"] for e in created} == {"active"}
+        [done] = events_of(client, "hold.captured")
+        assert (done["data"]["id"], done["data"]["status"], done["data"]["captured_amount"]) == (
+            captured_id, "captured", "20.00")
+        assert [e["data"]["id"] for e in events_of(client, "hold.voided")] == [voided_id]
+        assert [e["data"]["id"] for e in events_of(client, "hold.expired")] == [expiring_id]
+    [received] = events_of(payee, "transfer.received")  # the capture is a transfer
+    assert received["data"]["amount"] == "20.00"
+
+
+def test_a_hold_released_by_a_transfer_tells_its_parties_it_expired(payer, shop, client_for, hold_endpoints):
+    api = client_for(payer)
+    hold_id = hold(api, shop, "50.00").json()["id"]
+    Hold.objects.filter(pk=hold_id).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert api.post("/api/wallet/transfer/", {"receiver_id": shop.pk, "amount": "90.00"},
+                    format="json").status_code == 201
+    assert [e["data"]["status"] for e in events_of(client_for(shop), "hold.expired")] == ["expired"]
