@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # A local .env for the embedded defaults: debug on, a random secret key.
 .env:
 	@echo "Creating .env for local development (DATABASE_URL and CELERY_BROKER_URL name your own servers)."
-	@printf 'DEBUG=true\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	@printf 'DEBUG=true\nLOG_FORMAT=text\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
 
 migrate: $(VENV)/.installed .env
 	$(PY) manage.py migrate --noinput

@@ -41,7 +41,8 @@ STATE_DEPENDENT_REFUSALS = {
     ("POST /api/wallet/deposit/", "idempotency_key_reused"): "the key was used with another body",
 }
 # A cursor is valid only when this API issued it (the schema says which characters it has).
-ISSUED_BY_THE_SERVER = {("GET /api/transactions/", "cursor", "invalid_cursor")}
+ISSUED_BY_THE_SERVER = {(f"GET {path}", "cursor", "invalid_cursor") for path in (
+    "/api/transactions/", "/api/holds/", "/api/events/", "/api/webhooks/{id}/deliveries/")}
 # Rules between two parameters, which no JSON Schema of one parameter can state (the
 # parameters' descriptions say them): a statement's `to` later than `from`, at most 366 days on.
 BETWEEN_PARAMETERS = {("GET /api/transactions/statement/", "to", "invalid_range"),
