@@ -260,7 +260,7 @@ def test_by_keyboard_alone_with_each_refusal_as_a_sentence(live_server, make_use
         page.field("Amount").send_keys(Keys.ENTER)
         page.text_of("#confirm-question")
         driver.switch_to.active_element.send_keys(Keys.ENTER)  # Confirm has the focus
-        page.wait_for_text("[role=alert]", "Your balance is too low for this amount.")
+        page.wait_for_text("[role=alert]", "Your available balance is too low for this amount.")
     assert Transaction.objects.filter(kind="transfer").count() == 0
     assert balance_of(judy) == Decimal("20.00")
 
