@@ -100,6 +100,7 @@ export function holdsPanel(account, {onChanged}) {
     const formProblem = alertBox();
 
     function showActions(message = null) {
+      actions.classList.remove("confirming");
       const voidButton = h("button", {type: "button", class: "secondary", "aria-describedby": titleId,
         onclick: () => confirmStep(voidAttempt())}, "Void");
       if (!asPayee) {
@@ -193,6 +194,7 @@ export function holdsPanel(account, {onChanged}) {
         (capture ? capture.input : actions.querySelector("button")).focus();
       });
 
+      actions.classList.add("confirming");
       replaceChildren(actions,
         h("p", {class: "question"}, attempt.question),
         attempt.note ? h("p", {class: "hint"}, attempt.note) : null,
