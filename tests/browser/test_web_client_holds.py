@@ -13,7 +13,8 @@ from django.utils import timezone
 from apps.wallets.models import Hold
 from tests.support.browser import chromium, needs_browser
 from tests.support.factories import DEFAULT_PASSWORD, balance_of
-from tests.support.web_client_page import WebClient
+from tests.support.http_proxy import AnswerLosingProxy
+from tests.support.web_client_page import WebClient, signed_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_browser]
 FOR_YOU, BY_YOU = "Held for you", "Held by you"
@@ -85,7 +86,8 @@ def test_the_payee_captures_part_of_a_hold_and_both_wallets_follow(live_server, 
     assert balance_of(hana) == Decimal("75.00") and balance_of(ivo) == Decimal("30.00")
 
 
-def test_the_payer_voids_a_hold_and_an_expired_one_cannot_be_captured(live_server, make_user, hold_by_api):
+def test_the_payer_voids_a_hold_and_an_expired_or_ended_one_is_said_in_a_sentence(
+        live_server, make_user, hold_by_api, client_for):
     from selenium.webdriver.common.keys import Keys
 
     jon = make_user(username="jon", balance="100.00")
@@ -122,8 +124,43 @@ def test_the_payer_voids_a_hold_and_an_expired_one_cannot_be_captured(live_serve
                                            "The money went back to the payer.")
         page.wait_for_text(".holds [role=status]", "No one is holding money for you.")  # the list caught up
         assert _figures(page) == ("$0.00", "$0.00", "$0.00")
+
+        ended = hold_by_api(jon, kim, "5.00")
+        driver.refresh()  # the session survives a reload, and the new hold is listed
+        page.wait_holds(FOR_YOU, lambda items: len(items) == 1, "the payee's hold is not listed")
+        assert client_for(jon).post(f"/api/holds/{ended['id']}/void/", {}, format="json").status_code == 200
+        page.click("Void")  # the page does not know yet that the payer voided it
+        page.wait_for_text(".holds .question", f"Void the $5.00 hold from jon (#{jon.pk})?")
+        page.click("Confirm void")
+        page.wait_for_text("[role=alert]", "This hold was already voided.")
+        page.wait_for_text(".holds [role=status]", "No one is holding money for you.")
         assert page.console_errors() == []
 
     assert Hold.objects.get(pk=voided["id"]).status == Hold.Status.VOIDED
     assert Hold.objects.get(pk=expired["id"]).captured_amount is None
     assert balance_of(jon) == Decimal("100.00") and balance_of(kim) == Decimal("0.00")
+
+
+def test_a_capture_whose_answer_was_lost_is_retried_with_the_same_key_and_captures_once(
+        live_server, make_user, hold_by_api):
+    lea = make_user(username="lea", balance="50.00")
+    max_ = make_user(username="max")
+    hold = hold_by_api(lea, max_, "50.00")
+    proxy = AnswerLosingProxy(live_server.url, lose=("POST", f"/api/holds/{hold['id']}/capture/"))
+    try:
+        with signed_in(proxy.url, "max", DEFAULT_PASSWORD, width=1280, height=1200) as page:
+            page.wait_holds(FOR_YOU, lambda items: len(items) == 1, "the payee's hold is not listed")
+            page.type("Amount to capture", "10.00")
+            page.click("Capture")
+            page.click("Confirm capture")
+            assert "press Confirm capture to try again" in page.alert_text()
+            assert balance_of(max_) == Decimal("10.00")  # the server did capture it; the page cannot know
+            page.click("Confirm capture")
+            page.wait_figure("Balance", "$10.00")
+            page.wait_for_text(".holds [role=status]", "No one is holding money for you.")
+    finally:
+        proxy.close()
+    keys = [headers.get("Idempotency-Key") for headers in proxy.seen]
+    assert len(keys) == 2 and keys[0] == keys[1] and keys[0]
+    assert Hold.objects.get(pk=hold["id"]).captured_amount == Decimal("10.00")
+    assert balance_of(lea) == Decimal("40.00") and balance_of(max_) == Decimal("10.00")
