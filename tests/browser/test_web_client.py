@@ -21,6 +21,7 @@ from apps.core.money import amount_problem
 from apps.receipts.models import Receipt
 from apps.transactions.models import Transaction
 from apps.users.services import user_create
+from apps.wallets.holds import hold_create
 from apps.wallets.services import deposit_create, transfer_create
 from tests.support.background import REDIS_URL
 from tests.support.browser import chromium, full_page_screenshot, needs_browser
@@ -205,9 +206,15 @@ def test_screenshots_at_desktop_and_phone_width(live_server, make_user, name, wi
                                            (alice, bob, "42.10", "Dinner, Friday")):
         transfer_create(sender_id=sender.pk, receiver_id=receiver.pk, amount=Decimal(amount),
                         description=memo)
+    for payer, payee, amount, memo in ((bob, alice, "20.00", "Bike repair, if it passes the test ride"),
+                                       (alice, bob, "60.00", "Deposit for the flat")):
+        hold_create(payer_id=payer.pk, payee_id=payee.pk, amount=Decimal(amount), expires_in=86400,
+                    description=memo)
     with signed_in(live_server.url, "alice", DEFAULT_PASSWORD, width=width, height=height) as page:
         driver = page.driver
         page.wait_history(lambda items: len(items) == 3, "the history did not load")
+        page.wait_holds("Held by you", lambda items: len(items) == 1, "the holds did not load")
+        page.wait_holds("Held for you", lambda items: len(items) == 1, "the holds did not load")
         page.fill_payment("bob", "12.50", memo="Taxi")
         # Nothing wider than the window: no sideways scrolling, even at 375 px.
         assert driver.execute_script("return document.documentElement.scrollWidth") <= width
@@ -260,7 +267,7 @@ def test_by_keyboard_alone_with_each_refusal_as_a_sentence(live_server, make_use
         page.field("Amount").send_keys(Keys.ENTER)
         page.text_of("#confirm-question")
         driver.switch_to.active_element.send_keys(Keys.ENTER)  # Confirm has the focus
-        page.wait_for_text("[role=alert]", "Your balance is too low for this amount.")
+        page.wait_for_text("[role=alert]", "Your available balance is too low for this amount.")
     assert Transaction.objects.filter(kind="transfer").count() == 0
     assert balance_of(judy) == Decimal("20.00")
 

@@ -61,6 +61,38 @@ class WebClient:
         except Exception as exc:
             raise AssertionError(f"{message}; history: {self.history_items()!r}") from exc
 
+    def figure(self, label: str) -> str:
+        """A figure of the wallet card by its visible name: "Available", "Held" or "Balance"."""
+        return self.text_of_xpath(f"//section[contains(@class,'wallet')]//dt[normalize-space()='{label}']"
+                                  "/following-sibling::dd[1]")
+
+    def wait_figure(self, label: str, expected: str) -> None:
+        try:
+            self.wait.until(lambda _: self.figure(label) == expected)
+        except Exception as exc:
+            raise AssertionError(f"{label} never showed {expected!r}; page: {self.main_text()!r}") from exc
+
+    def text_of_xpath(self, xpath: str) -> str:
+        return self.wait.until(lambda d: next(
+            (e.text for e in d.find_elements(By.XPATH, xpath) if e.is_displayed() and e.text), False))
+
+    def holds(self, heading: str) -> list[str]:
+        """The holds listed under a heading of the Holds section ("Held for you", "Held by you")."""
+        return [e.text for e in self.driver.find_elements(
+            By.XPATH, f"//h3[normalize-space()='{heading}']/following-sibling::ul[1]/li")]
+
+    def wait_holds(self, heading: str, predicate, message: str) -> list[str]:
+        seen = []
+
+        def check(_):
+            seen[:] = self.holds(heading)
+            return predicate(seen)
+        try:
+            self.wait.until(check)
+            return seen
+        except Exception as exc:
+            raise AssertionError(f"{message}; {heading}: {self.holds(heading)!r}") from exc
+
     # --- what a person does
     def type(self, label: str, text: str) -> None:
         field = self.field(label)

@@ -25,13 +25,24 @@ const SENTENCES = {
   user_not_found: "No one has that username. Check the spelling.",
   receiver_not_found: "That recipient does not exist or cannot receive money.",
   self_transfer: "You cannot send money to yourself.",
-  insufficient_funds: "Your balance is too low for this amount.",
+  insufficient_funds: "Your available balance is too low for this amount.",
   balance_limit_exceeded: "The recipient's wallet cannot hold that much money.",
   idempotency_key_reused: "This payment was already sent with other details. Start a new one.",
   receipt_pending: "The receipt is being prepared.",
   not_found: "This item does not exist, or it is not yours.",
   permission_denied: "You are not allowed to do that.",
   request_too_large: "That is too much text. Shorten the memo.",
+  payee_not_found: "That payee does not exist or cannot receive money.",
+  self_hold: "You cannot hold money for yourself.",
+  amount_exceeds_hold: "You cannot capture more than the hold's amount.",
+  hold_expired: "This hold has expired, so it can no longer be captured. The money went back to the payer.",
+  hold_not_active: (e) => HOLD_ENDED[e.details?.status] || "This hold has already ended.",
+};
+
+const HOLD_ENDED = {
+  captured: "This hold was already captured.",
+  voided: "This hold was already voided.",
+  expired: "This hold has expired; its money is no longer held.",
 };
 
 export function sentence(error) {

@@ -56,3 +56,16 @@ export function formatMoney(amount, currency = "") {
   if (format) return format.format(amount);
   return currency ? `${amount} ${currency}` : amount;
 }
+
+// An amount the API wrote or accepts ("12.5", "60.00") as whole cents, a BigInt: exact to
+// compare and subtract.
+export function toCents(amount) {
+  const [units, fraction = ""] = amount.split(".");
+  return BigInt(units) * 100n + BigInt(fraction.padEnd(DECIMAL_PLACES, "0"));
+}
+
+// Whole cents (zero or more) as the API writes an amount: "35.00".
+export function fromCents(cents) {
+  const digits = cents.toString().padStart(DECIMAL_PLACES + 1, "0");
+  return `${digits.slice(0, -DECIMAL_PLACES)}.${digits.slice(-DECIMAL_PLACES)}`;
+}

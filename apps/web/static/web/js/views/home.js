@@ -1,6 +1,7 @@
-// The signed-in page: the wallet, the send form and the history, side by side on a desktop.
+// The signed-in page: the wallet, the send form, the holds and the history, side by side on a desktop.
 import {h, replaceChildren} from "../dom.js";
 import {historyPanel} from "./history.js";
+import {holdsPanel} from "./holds.js";
 import {sendPanel} from "./send.js";
 import {walletCard} from "./wallet.js";
 
@@ -13,9 +14,15 @@ export function renderHome(main, account) {
       history.reload();
     },
   });
+  const holds = holdsPanel(account, {
+    onChanged() {
+      wallet.reload();
+      history.reload();
+    },
+  });
   replaceChildren(main,
     h("h1", {class: "visually-hidden"}, "Your wallet"),
     h("div", {class: "columns"},
       h("div", {class: "column"}, wallet.element, send.element),
-      h("div", {class: "column wide"}, history.element)));
+      h("div", {class: "column wide"}, holds.element, history.element)));
 }
