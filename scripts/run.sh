@@ -12,6 +12,7 @@ database_url="${DATABASE_URL:-$(sed -n 's/^DATABASE_URL=//p' .env 2>/dev/null | 
 pids=""
 stop() {
     trap - INT TERM EXIT
+    set +e  # a process that Ctrl-C already ended must not keep the rest from stopping
     [ -n "$pids" ] && kill $pids 2>/dev/null
     wait 2>/dev/null
     if [ -z "$database_url" ]; then

@@ -7,7 +7,8 @@ from apps.webhooks.events import EventType, event_public_id
 from apps.webhooks.models import DESCRIPTION_MAX_LENGTH, URL_MAX_LENGTH, Delivery
 
 URL_HELP = ("Where deliveries are POSTed: an `https` URL whose host resolves only to public addresses "
-            "(never loopback, private, link-local or multicast); redirects are not followed.")
+            "(never loopback, private, link-local or multicast); redirects are not followed. The host's "
+            "labels are at most 63 characters each, 253 in all.")
 EVENTS_HELP = "The event types this endpoint wants: " + ", ".join(f"`{t}`" for t in EventType.values) + "."
 
 

@@ -39,6 +39,17 @@ STATE_DEPENDENT_REFUSALS = {
     ("POST /api/wallet/deposit/", "receiver_not_found"): "no active user has that id",
     ("POST /api/wallet/deposit/", "balance_limit_exceeded"): "the receiver's balance",
     ("POST /api/wallet/deposit/", "idempotency_key_reused"): "the key was used with another body",
+    ("POST /api/holds/", "insufficient_funds"): "the caller's available balance",
+    ("POST /api/holds/", "payee_not_found"): "no active user has that id",
+    ("POST /api/holds/", "self_hold"): "the payee id is the caller's own",
+    ("POST /api/holds/", "idempotency_key_reused"): "the key was used with another body",
+    ("POST /api/holds/{id}/capture/", "amount_exceeds_hold"): "the hold's amount",
+    ("POST /api/holds/{id}/capture/", "balance_limit_exceeded"): "the payee's balance",
+    ("POST /api/holds/{id}/capture/", "idempotency_key_reused"): "the key was used with another body",
+    ("POST /api/holds/{id}/void/", "idempotency_key_reused"): "the key was used with another hold",
+    ("POST /api/webhooks/", "webhook_url_refused"): "what the host resolves to (DNS), not its spelling",
+    ("POST /api/webhooks/", "webhook_limit_reached"): "the caller's endpoints so far",
+    ("PATCH /api/webhooks/{id}/", "webhook_url_refused"): "what the host resolves to (DNS)",
 }
 # A cursor is valid only when this API issued it (the schema says which characters it has).
 ISSUED_BY_THE_SERVER = {(f"GET {path}", "cursor", "invalid_cursor") for path in (
@@ -51,6 +62,10 @@ BETWEEN_PARAMETERS = {("GET /api/transactions/statement/", "to", "invalid_range"
 # says them; its length and "not only digits" are in the schema): a password too similar to
 # the username or e-mail address of the same body, or on Django's list of common passwords.
 PASSWORD_RULES_BEYOND_A_SCHEMA = ("The password is too similar to the ", "This password is too common.")
+# Likewise a URL's host: labels of at most 63 characters and 253 in all (the field's description
+# says so), which `format: uri` does not state.
+URL_RULES_BEYOND_A_SCHEMA = {("POST /api/webhooks/", "url", "invalid"),
+                             ("PATCH /api/webhooks/{id}/", "url", "invalid")}
 
 
 def _state_dependent(case, response) -> bool:
@@ -65,6 +80,10 @@ def _state_dependent(case, response) -> bool:
         rules = (body.get("details") or {}).get("password") or [{"message": ""}]
         return all(rule["message"].startswith(PASSWORD_RULES_BEYOND_A_SCHEMA) for rule in rules)
     details = body.get("details") or {}
+    if body.get("code") == "invalid_input" and details and all(
+            (operation, name, error["code"]) in URL_RULES_BEYOND_A_SCHEMA
+            for name, errors in details.items() for error in errors):
+        return True
     return body.get("code") == "invalid_filter" and bool(details) and all(
         (operation, name, error["code"]) in ISSUED_BY_THE_SERVER | BETWEEN_PARAMETERS
         for name, errors in details.items() for error in errors

@@ -1,8 +1,8 @@
 // The history: newest first, filtered with the API's own filters, a page at a time.
-import {call, pathOf} from "../api.js";
-import {alertBox, field, h, replaceChildren, selectField, showAlert} from "../dom.js";
+import {alertBox, field, h, selectField, showAlert} from "../dom.js";
 import {sentence} from "../messages.js";
 import {amountProblem, formatMoney} from "../money.js";
+import {pager} from "../pager.js";
 import {partyLabel, resolveRecipient} from "./recipient.js";
 
 const PAGE_SIZE = 20;
@@ -54,43 +54,18 @@ export function historyPanel(account) {
       h("button", {type: "button", class: "link", onclick: clearFilters}, "Clear filters")));
   const list = h("ol", {class: "history-list", id: "history-list", "aria-live": "polite"});
   const status = h("p", {class: "hint", role: "status"});
-  const more = h("button", {type: "button", class: "secondary", hidden: true, onclick: loadMore}, "Load more");
+  const more = h("button", {type: "button", class: "secondary", hidden: true,
+      onclick: () => pages.loadMore()}, "Load more");
   const element = h("section", {class: "card history", "aria-labelledby": "history-title"},
     h("h2", {id: "history-title"}, "History"),
     h("details", {class: "filters"}, h("summary", {}, "Filters"), filters), list, status, more);
   let query = new URLSearchParams({page_size: PAGE_SIZE});
-  let next = null;
-  let generation = 0; // answers of a superseded query are dropped
-
-  async function fetchPage(path, replace) {
-    const mine = ++generation;
-    more.disabled = true;
-    status.textContent = "Loading…";
-    try {
-      const page = await call("GET", path);
-      if (mine !== generation) return;
-      if (replace) replaceChildren(list);
-      list.append(...page.results.map((item) => itemRow(item, currency)));
-      next = page.next;
-      more.hidden = !next;
-      status.textContent = list.children.length ? ""
-        : (query.size > 1 ? "No transactions match these filters." : "No transactions yet.");
-    } catch (error) {
-      if (mine !== generation) return;
-      status.textContent = "";
-      showAlert(problem, sentence(error));
-    } finally {
-      more.disabled = false;
-    }
-  }
+  const pages = pager({list, status, more, problem, row: (item) => itemRow(item, currency),
+    empty: () => (query.size > 1 ? "No transactions match these filters." : "No transactions yet.")});
 
   function reload() {
     showAlert(problem, "");
-    return fetchPage(`/api/transactions/?${query}`, true);
-  }
-
-  function loadMore() {
-    if (next) fetchPage(pathOf(next), false);
+    return pages.load(`/api/transactions/?${query}`);
   }
 
   async function apply(event) {

@@ -4,10 +4,11 @@
 // Every action is confirmed first. A confirmed action is one attempt with one
 // Idempotency-Key, reused by every press of its Confirm button: a double click, or a retry
 // after the answer was lost, never captures twice. Changing the amount starts a new attempt.
-import {call, newAttemptKey, pathOf} from "../api.js";
+import {call, newAttemptKey} from "../api.js";
 import {alertBox, announce, field, h, replaceChildren, showAlert} from "../dom.js";
 import {sentence} from "../messages.js";
 import {amountProblem, formatMoney, fromCents, toCents} from "../money.js";
+import {pager} from "../pager.js";
 import {partyLabel} from "./recipient.js";
 
 const PAGE_SIZE = 20;
@@ -35,38 +36,14 @@ export function holdsPanel(account, {onChanged}) {
     const headingId = `holds-${role}-title`;
     const list = h("ul", {class: "hold-list", id: `holds-${role}`, "aria-labelledby": headingId});
     const status = h("p", {class: "hint", role: "status"});
-    const more = h("button", {type: "button", class: "secondary", hidden: true, onclick: loadMore}, "Show more");
+    const more = h("button", {type: "button", class: "secondary", hidden: true,
+      onclick: () => pages.loadMore()}, "Show more");
     const element = h("div", {class: "hold-group"}, h("h3", {id: headingId}, heading), list, status, more);
-    let next = null;
-    let generation = 0; // answers of a superseded load are dropped
-
-    async function fetchPage(path, replace) {
-      const mine = ++generation;
-      more.disabled = true;
-      if (replace) status.textContent = "Loading…";
-      try {
-        const page = await call("GET", path);
-        if (mine !== generation) return;
-        if (replace) replaceChildren(list);
-        list.append(...page.results.map((hold) => holdItem(hold, role)));
-        next = page.next;
-        more.hidden = !next;
-        status.textContent = list.children.length ? "" : empty;
-      } catch (error) {
-        if (mine !== generation) return;
-        status.textContent = "";
-        showAlert(problem, sentence(error));
-      } finally {
-        more.disabled = false;
-      }
-    }
-
-    function loadMore() {
-      if (next) fetchPage(pathOf(next), false);
-    }
+    const pages = pager({list, status, more, problem, row: (hold) => holdItem(hold, role),
+      empty: () => empty});
 
     function reload() {
-      return fetchPage(`/api/holds/?${new URLSearchParams({role, status: "active", page_size: PAGE_SIZE})}`, true);
+      return pages.load(`/api/holds/?${new URLSearchParams({role, status: "active", page_size: PAGE_SIZE})}`);
     }
 
     return {element, reload};
