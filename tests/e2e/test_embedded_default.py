@@ -131,7 +131,8 @@ def test_make_run_defaults_start_serve_stop_and_keep_their_data(clone):
     _wait(lambda: _call("GET", receipt, token=tokens["access"])[0] == 200, "the receipt", service.proc,
           service.log)
     service.stop()
-    assert not (clone / "var" / "postgres" / "postmaster.pid").exists(), "Ctrl-C left the database running"
+    assert not (clone / "var" / "postgres" / "postmaster.pid").exists(), \
+        f"Ctrl-C left the database running:\n{service.log.read_text()[-3000:]}"
 
     service.start()  # the second start: the data is still there
     _, tokens = _call("POST", f"{service.url}/api/auth/token/", {"username": "ana", "password": PASSWORD})
