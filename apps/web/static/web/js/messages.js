@@ -32,6 +32,9 @@ const SENTENCES = {
   not_found: "This item does not exist, or it is not yours.",
   permission_denied: "You are not allowed to do that.",
   request_too_large: "That is too much text. Shorten the memo.",
+  not_refundable: (e) => e.message,
+  amount_exceeds_remaining: (e) => e.message,
+  already_fully_returned: "This payment has already been given back in full.",
 };
 
 export function sentence(error) {
