@@ -326,6 +326,11 @@ HOLD_SWEEP_INTERVAL = env.float("HOLD_SWEEP_INTERVAL", default=30.0)
 if not 1 <= HOLD_EXPIRES_IN_MIN <= HOLD_EXPIRES_IN_MAX or HOLD_SWEEP_INTERVAL <= 0:
     raise ImproperlyConfigured("HOLD_EXPIRES_IN_MIN must be from 1 to HOLD_EXPIRES_IN_MAX, "
                                "HOLD_SWEEP_INTERVAL positive.")
+# --- Refunds -----------------------------------------------------------------------
+# A receiver may refund a transfer for this many days after it (staff may reverse at any age).
+REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=180)
+if REFUND_WINDOW_DAYS < 0:
+    raise ImproperlyConfigured("REFUND_WINDOW_DAYS must be zero or more.")
 
 # The books' check (verify_ledger), as a crontab in UTC: "minute hour day-of-month month day-of-week".
 LEDGER_VERIFY_SCHEDULE = env.str("LEDGER_VERIFY_SCHEDULE", default="30 3 * * *")

@@ -5,9 +5,11 @@ No database, storage or Django here: the issuer and the currency come in with
 twice gives the same bytes and a re-run overwrites a receipt with an identical file.
 
 A receipt names its issuer, says the transaction is completed and gives the
-receipt number, the transaction id, the UTC time, the kind, both parties with
+receipt number, the transaction id, the UTC time, the kind (a refund or a
+reversal names its original: "Refund of transaction 42"), both parties with
 their user ids, the amount with its currency and, when one was given, the
-description (the memo; a receipt without one has no such row). The text
+description (the memo; a reversal's is its reason; a receipt without one has
+no such row). The text
 receipt and the PDF say the same; a username or a description is printed
 whole, wrapped inside the page when long.
 
@@ -60,12 +62,13 @@ class ReceiptData:
     transaction_id: int
     kind: str
     sender: Party | None  # None for a deposit
-    receiver: Party
+    receiver: Party | None  # None for a deposit's reversal
     amount: Decimal
     created_at: datetime
     currency: str  # ISO 4217 code
     issuer: str  # who issues the receipt
-    description: str = ""  # the memo; no row at all when empty
+    description: str = ""  # the memo (a reversal's reason); no row at all when empty
+    original_id: int | None = None  # the transaction a refund or a reversal gives back from
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ class RenderedReceipt:
 
 
 STATUS = "Completed"  # a receipt exists only for a committed transaction
-_KINDS = {"transfer": "Transfer", "deposit": "Deposit"}
+_KINDS = {"transfer": "Transfer", "deposit": "Deposit", "refund": "Refund", "reversal": "Reversal"}
 
 
 def receipt_number(*, transaction_id: int, created_at: datetime) -> str:
@@ -111,10 +114,18 @@ def _memo(text: str) -> str:
     return "".join(code_point(c) if c in missing else c for c in text) if missing else text
 
 
-def _party(party: Party | None) -> tuple[str, ...]:
+def _party(party: Party | None, *, missing: str) -> tuple[str, ...]:
     if party is None:
-        return ("(deposit:", "outside", "the", "system)")
+        return tuple(missing.split(" "))
     return (_visible(party.username), f"(user id {party.id})")
+
+
+def _kind(data: ReceiptData) -> tuple[str, ...]:
+    """``Transfer``, or ``Refund of transaction 42``: a return names what it gives back from."""
+    kind = tuple(_visible(_KINDS.get(data.kind, data.kind)).split(" "))
+    if data.original_id is None:
+        return kind
+    return (*kind, "of", "transaction", str(data.original_id))
 
 
 Row = tuple[str, tuple[str, ...]]  # a label and its value's words (joined by single spaces)
@@ -128,11 +139,12 @@ def _rows(data: ReceiptData) -> list[Row]:
         ("Status", (STATUS,)),
         ("Transaction id", (str(data.transaction_id),)),
         ("Date (UTC)", (f"{when:%Y-%m-%d}", f"{when:%H:%M:%S}", "UTC")),
-        ("Kind", tuple(_visible(_KINDS.get(data.kind, data.kind)).split(" "))),
-        ("Sender", _party(data.sender)),
-        ("Receiver", _party(data.receiver)),
+        ("Kind", _kind(data)),
+        ("Sender", _party(data.sender, missing="(deposit: outside the system)")),
+        ("Receiver", _party(data.receiver, missing="(reversal: back outside the system)")),
         ("Amount", tuple(format_amount(data.amount, data.currency).split(" "))),
-        *([("Description", tuple(_memo(data.description).split(" ")))] if data.description else []),
+        *([("Reason" if data.kind == "reversal" else "Description",
+            tuple(_memo(data.description).split(" ")))] if data.description else []),
     ]
 
 

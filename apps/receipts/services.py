@@ -81,12 +81,13 @@ def receipts_claim(*, limit: int) -> list[int]:
 
 
 def _receipt_data(txn) -> ReceiptData:
-    sender = txn.sender
+    sender, receiver = txn.sender, txn.receiver
     return ReceiptData(
         transaction_id=txn.pk, kind=txn.kind, amount=txn.amount, created_at=txn.created_at,
         sender=None if sender is None else Party(id=sender.pk, username=sender.username),
-        receiver=Party(id=txn.receiver.pk, username=txn.receiver.username),
+        receiver=None if receiver is None else Party(id=receiver.pk, username=receiver.username),
         currency=settings.WALLET_CURRENCY, issuer=settings.RECEIPT_ISSUER, description=txn.description,
+        original_id=txn.original_id,
     )
 
 
@@ -117,7 +118,7 @@ def receipts_render(*, transaction_ids: list[int]) -> BatchOutcome:
     """
     txns = list(
         transactions().objects.filter(pk__in=transaction_ids).select_related("sender", "receiver")
-        .only("id", "kind", "amount", "created_at", "description", "request_id", "sender__id",
+        .only("id", "kind", "amount", "created_at", "description", "request_id", "original_id", "sender__id",
               "sender__username", "receiver__id", "receiver__username")
         .order_by("id")
     )

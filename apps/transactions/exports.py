@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 HEADER = ("id", "time", "kind", "direction", "counterparty_id", "counterparty_username", "amount",
-          "balance_after", "description")
+          "balance_after", "description", "original_id")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -39,8 +39,9 @@ def csv_lines(rows: Iterable[tuple]) -> Iterator[str]:
     """The header, then one CSV line per row of ``selectors.transaction_export``."""
     writer = csv.writer(_Line())
     yield writer.writerow(HEADER)
-    for txn_id, created_at, kind, direction, other_id, other, amount, balance_after, memo in rows:
+    for txn_id, created_at, kind, direction, other_id, other, amount, balance_after, memo, original in rows:
         yield writer.writerow((
             txn_id, _utc(created_at), kind, direction, "" if other_id is None else other_id,
             spreadsheet_safe(other or ""), _money(amount), _money(balance_after), spreadsheet_safe(memo),
+            "" if original is None else original,
         ))

@@ -46,10 +46,11 @@ def _names(model, *fields: str) -> list[str]:
 
 @cache
 def _transaction_sql() -> str:
-    table, pk, kind, sender, receiver, amount, created_at, description, request_id = _names(
-        Transaction, "id", "kind", "sender", "receiver", "amount", "created_at", "description", "request_id")
+    table, pk, kind, sender, receiver, amount, created_at, description, request_id, original = _names(
+        Transaction, "id", "kind", "sender", "receiver", "amount", "created_at", "description", "request_id",
+        "original")
     return (f"INSERT INTO {table} ({kind}, {sender}, {receiver}, {amount}, {created_at}, {description}, "
-            f"{request_id}) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {pk}, {created_at}")
+            f"{request_id}, {original}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING {pk}, {created_at}")
 
 
 def _entries_columns() -> str:
@@ -63,7 +64,7 @@ def _receipt_columns() -> str:
 
 
 @cache
-def _movement_sql(entries: int, *, from_world: bool) -> str:
+def _movement_sql(entries: int, *, world: str | None) -> str:
     """The three inserts as one statement (data-modifying CTEs), one round trip instead of three.
 
     Kept for the statement count (3 per transfer instead of 5, fewer than
@@ -72,10 +73,11 @@ def _movement_sql(entries: int, *, from_world: bool) -> str:
     difference (+0.00 and +0.04 ms for three statements) and wall time
     within noise (-0.12 and +0.11 ms).
 
-    ``from_world`` (a deposit) adds a fourth write: ``world`` is debited
-    (created if a flushed database lost it) and its entry is the second leg.
-    The transaction's row is selected from that write, so its id is taken
-    only once ``world`` is locked: ``world``'s entries are in id order, as a
+    ``world`` adds a fourth write: ``"from"`` (a deposit) debits ``world``,
+    ``"to"`` (a deposit's reversal) credits it back; either way it is created
+    if a flushed database lost it, and its entry is the second leg. The
+    transaction's row is selected from that write, so its id is taken only
+    once ``world`` is locked: ``world``'s entries are in id order, as a
     wallet's are.
     """
     rows = ", ".join(["(%s::bigint, %s, %s::bigint, %s::numeric, %s::numeric)"] * entries)
@@ -83,62 +85,79 @@ def _movement_sql(entries: int, *, from_world: bool) -> str:
                    f"SELECT t.id, v.usr, NULL::bigint, v.dir, v.other, v.amt, v.bal, t.created_at "
                    f"FROM t, (VALUES {rows}) AS v (usr, dir, other, amt, bal)")
     txn = _transaction_sql()
-    world = ""
-    if from_world:
+    world_sql = ""
+    if world is not None:
+        sign = "-" if world == "from" else ""
         system, code, balance, created_at, updated_at = _names(
             SystemAccount, "code", "balance", "created_at", "updated_at")
-        world = (f"w AS (INSERT INTO {system} AS s ({code}, {balance}, {created_at}, {updated_at}) "
-                 f"VALUES (%s, -%s::numeric, %s, %s) ON CONFLICT ({code}) DO UPDATE "
-                 f"SET {balance} = s.{balance} + EXCLUDED.{balance}, {updated_at} = EXCLUDED.{updated_at} "
-                 f"RETURNING s.id, s.{balance}), ")
-        placeholders = ", ".join(["%s"] * 7)
+        world_sql = (f"w AS (INSERT INTO {system} AS s ({code}, {balance}, {created_at}, {updated_at}) "
+                     f"VALUES (%s, {sign}%s::numeric, %s, %s) ON CONFLICT ({code}) DO UPDATE "
+                     f"SET {balance} = s.{balance} + EXCLUDED.{balance}, "
+                     f"{updated_at} = EXCLUDED.{updated_at} RETURNING s.id, s.{balance}), ")
+        placeholders = ", ".join(["%s"] * 8)
         txn = txn.replace(f" VALUES ({placeholders}) ", f" SELECT {placeholders} FROM w ")
-        entries_sql += (f" UNION ALL SELECT t.id, NULL, w.id, %s, %s::bigint, -%s::numeric, w.{balance}, "
-                        f"t.created_at FROM t, w")
-    return (f"WITH {world}t AS ({txn}), "
+        entries_sql += (f" UNION ALL SELECT t.id, NULL, w.id, %s, %s::bigint, {sign}%s::numeric, "
+                        f"w.{balance}, t.created_at FROM t, w")
+    return (f"WITH {world_sql}t AS ({txn}), "
             f"e AS ({entries_sql}), "
             f"r AS (INSERT INTO {quote_table(Receipt)} ({_receipt_columns()}) "
             f"SELECT t.id, %s, '', '', 0, '', %s, %s FROM t) "
             f"SELECT t.id FROM t")
 
 
+# In the model's field order: ``from_db`` fills the fields it names in that order.
 _TRANSACTION_FIELDS = ("id", "kind", "sender_id", "receiver_id", "amount", "created_at", "description",
-                       "request_id")
+                       "original_id", "request_id")
 
 
-def movement_record(*, kind: str, sender_id: int | None, receiver_id: int, amount: Decimal,
-                    now: dt.datetime, receiver_balance: Decimal,
-                    sender_balance: Decimal | None = None, description: str = "") -> Transaction:
+def movement_record(*, kind: str, sender_id: int | None, receiver_id: int | None, amount: Decimal,
+                    now: dt.datetime, receiver_balance: Decimal | None = None,
+                    sender_balance: Decimal | None = None, description: str = "",
+                    original_id: int | None = None) -> Transaction:
     """Insert the transaction, one ledger entry per account and its owed receipt; return the row as saved.
 
     ``receiver_balance`` and ``sender_balance`` are the wallets' balances
     after the movement, known to the caller under the wallet lock: each
     entry stores its owner's (``balance_after``), no query needed, and the
     transaction's time (``created_at``, which the statement's index reads).
-    Without a sender (a deposit) the money comes from ``world``, whose
-    balance and entry are written by the same statement.
+    Without a sender (a deposit) the money comes from ``world``; without a
+    receiver (a deposit's reversal) it goes back to ``world``; ``world``'s
+    balance and entry are written by the same statement. ``original_id``
+    names the movement a refund or a reversal gives back from (the database
+    checks it: migration 0013).
 
     The receipt row is the outbox: written in the movement's transaction, it
     is the only trace of the receipt on the money path (no broker I/O); the
     relay renders it after the commit (``apps.receipts.services.receipts_claim``).
     The three inserts are one statement.
     """
+    if sender_id is None and receiver_id is None:
+        raise ValueError("a movement has a sender, a receiver or both")
     at = connection.ops.adapt_datetimefield_value(now)
-    parties = [(receiver_id, LedgerEntry.Direction.RECEIVED.value, sender_id, amount, receiver_balance)]
+    sent, received = LedgerEntry.Direction.SENT.value, LedgerEntry.Direction.RECEIVED.value
+    parties = []
+    if receiver_id is not None:
+        parties.append((receiver_id, received, sender_id, amount, receiver_balance))
     if sender_id is not None:
-        parties.append((sender_id, LedgerEntry.Direction.SENT.value, receiver_id, -amount, sender_balance))
-    from_world = sender_id is None
-    world = [SystemAccount.Code.WORLD.value, amount, at, at] if from_world else []
-    world_leg = [LedgerEntry.Direction.SENT.value, receiver_id, amount] if from_world else []
+        parties.append((sender_id, sent, receiver_id, -amount, sender_balance))
+    world, world_rows, world_leg = None, [], []
+    if sender_id is None:
+        world, world_leg = "from", [sent, receiver_id, amount]
+    elif receiver_id is None:
+        world, world_leg = "to", [received, sender_id, amount]
+    if world is not None:
+        world_rows = [SystemAccount.Code.WORLD.value, amount, at, at]
     request_id = current_request_id()  # the request being served, if any: logs and admin show it
-    row = [str(kind), sender_id, receiver_id, amount, at, description, request_id]
+    row = [str(kind), sender_id, receiver_id, amount, at, description, request_id, original_id]
     owed = [Receipt.Status.PENDING.value, at, at]
     with connection.cursor() as cursor:
-        cursor.execute(_movement_sql(len(parties), from_world=from_world),
-                       [*world, *row, *(value for party in parties for value in party), *world_leg, *owed])
+        cursor.execute(_movement_sql(len(parties), world=world),
+                       [*world_rows, *row, *(value for party in parties for value in party), *world_leg,
+                        *owed])
         txn_id = cursor.fetchone()[0]
     return Transaction.from_db(connection.alias, _TRANSACTION_FIELDS,
-                               (txn_id, kind, sender_id, receiver_id, amount, now, description, request_id))
+                               (txn_id, kind, sender_id, receiver_id, amount, now, description, original_id,
+                                request_id))
 
 
 # --- Checking the books -----------------------------------------------------------
@@ -188,7 +207,7 @@ def _legs_sql() -> str:
                    MAX(user_id) FILTER (WHERE amount > 0) AS credited,
                    MAX(user_id) FILTER (WHERE amount < 0) AS debited,
                    MAX(system_account_id) FILTER (WHERE amount < 0) AS debited_system,
-                   COUNT(system_account_id) FILTER (WHERE amount > 0) AS credited_system
+                   MAX(system_account_id) FILTER (WHERE amount > 0) AS credited_system
             FROM {entry} GROUP BY transaction_id
         ), bad AS (
             SELECT COALESCE(t.id, legs.transaction_id) AS id, t.kind, COALESCE(legs.n, 0) AS n,
@@ -196,12 +215,25 @@ def _legs_sql() -> str:
             FROM {txn} t FULL JOIN legs ON legs.transaction_id = t.id
             WHERE t.id IS NULL OR legs.transaction_id IS NULL OR legs.n <> 2 OR legs.total <> 0
                OR legs.credit <> t.amount OR legs.debit <> -t.amount
-               OR legs.credited IS DISTINCT FROM t.receiver_id OR legs.credited_system <> 0
-               OR (t.kind = 'transfer' AND legs.debited IS DISTINCT FROM t.sender_id)
-               OR (t.kind = 'deposit' AND (legs.debited IS NOT NULL
-                                           OR legs.debited_system IS DISTINCT FROM %s))
+               OR legs.credited IS DISTINCT FROM t.receiver_id
+               OR legs.debited IS DISTINCT FROM t.sender_id
+               -- a missing party is world: a deposit comes from it, a deposit's reversal goes back to it
+               OR legs.credited_system IS DISTINCT FROM (CASE WHEN t.receiver_id IS NULL THEN %(world)s END)
+               OR legs.debited_system IS DISTINCT FROM (CASE WHEN t.sender_id IS NULL THEN %(world)s END)
         )
         SELECT id, kind, n, total, orphan, COUNT(*) OVER () FROM bad ORDER BY id LIMIT {FIRST_BAD_ROWS}
+    """
+
+
+@cache
+def _returns_sql() -> str:
+    """The originals that refunds and reversals gave back more of than their amount (one aggregate)."""
+    txn = quote_table(Transaction)
+    return f"""
+        SELECT o.id, o.amount, SUM(r.amount), COUNT(*) OVER ()
+        FROM {txn} r JOIN {txn} o ON o.id = r.original_id
+        GROUP BY o.id, o.amount HAVING SUM(r.amount) > o.amount
+        ORDER BY o.id LIMIT {FIRST_BAD_ROWS}
     """
 
 
@@ -245,7 +277,8 @@ def ledger_verify(*, balances: Iterable[tuple[int, int, Decimal]]) -> LedgerRepo
     ``balances`` yields ``(wallet_id, user_id, balance)`` for every wallet.
     Run it in one snapshot (``apps.core.snapshot.consistent_snapshot``).
     The checks: each transaction has its two entries, which match it and sum
-    to zero, and no entry's transaction is missing; each account's entries
+    to zero, and no entry's transaction is missing; no original was given
+    back (refunds and reversals) beyond its amount; each account's entries
     chain (``balance_after`` = the previous one + ``amount``) and end at the
     account's balance; no wallet is below zero; every balance, the system
     accounts' included, sums to zero.
@@ -255,7 +288,7 @@ def ledger_verify(*, balances: Iterable[tuple[int, int, Decimal]]) -> LedgerRepo
     codes = {pk: code for pk, code, _ in systems}
     world = next((pk for pk, code, _ in systems if code == SystemAccount.Code.WORLD), None)
 
-    lines, rows = [], _rows(_legs_sql(), [world])
+    lines, rows = [], _rows(_legs_sql(), {"world": world})
     for txn_id, kind, n, amount_sum, orphan, _ in rows:
         if orphan:
             lines.append(f"transaction {txn_id}: {n} ledger entries reference it but it does not exist")
@@ -264,6 +297,12 @@ def ledger_verify(*, balances: Iterable[tuple[int, int, Decimal]]) -> LedgerRepo
                          f"do not match it")
     report.discrepancies.extend(_first(lines, rows[0][-1] if rows else 0,
                                        "transactions whose entries do not match them"))
+
+    rows = _rows(_returns_sql())
+    report.discrepancies.extend(_first(
+        [f"transaction {txn_id}: refunds and reversals gave back {returned} of its {amount}"
+         for txn_id, amount, returned, _ in rows],
+        rows[0][-1] if rows else 0, "transactions given back beyond their amount"))
 
     lines, rows, last_balances = [], _rows(_chain_sql()), {}
     for user_id, system_id, txn_id, balance_after, expected, last, _ in rows:

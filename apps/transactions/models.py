@@ -30,6 +30,12 @@ class Transaction(models.Model):
     class Kind(models.TextChoices):
         TRANSFER = "transfer", "Transfer"
         DEPOSIT = "deposit", "Deposit"
+        REFUND = "refund", "Refund"
+        REVERSAL = "reversal", "Reversal"
+
+    # The kinds that give back money of an earlier movement (their ``original``), and what each
+    # may give back: a refund, by the receiver of a transfer; a reversal, by staff, of either.
+    RETURNS = {Kind.REFUND: (Kind.TRANSFER,), Kind.REVERSAL: (Kind.TRANSFER, Kind.DEPOSIT)}
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     sender = models.ForeignKey(
@@ -38,14 +44,19 @@ class Transaction(models.Model):
         help_text="Null for a deposit: money entering the system.",
     )
     receiver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="received_transactions", db_index=False,
+        help_text="Null for the reversal of a deposit: money going back to where deposits come from.",
     )
     amount = models.DecimalField(max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     description = models.CharField(
         max_length=DESCRIPTION_MAX_LENGTH, blank=True, default="", db_default="",
         help_text="The optional memo given with the transfer or the deposit; printed on its receipts.",
+    )
+    original = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="returns", db_index=False,
+        help_text="The movement a refund or a reversal gives money back from; null for other kinds.",
     )
     request_id = models.CharField(
         max_length=128, blank=True, default="", db_default="", editable=False,
@@ -58,6 +69,9 @@ class Transaction(models.Model):
         indexes = [
             models.Index(fields=["sender", "-created_at"], name="txn_sender_created_idx"),
             models.Index(fields=["receiver", "-created_at"], name="txn_receiver_created_idx"),
+            # What was returned of an original: one index range per original, only returns indexed.
+            models.Index(fields=["original"], include=["amount"], name="txn_original_idx",
+                         condition=Q(original__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="txn_amount_positive"),
@@ -65,10 +79,17 @@ class Transaction(models.Model):
                 condition=Q(sender__isnull=True) | ~Q(sender=F("receiver")),
                 name="txn_sender_not_receiver",
             ),
+            # Who may be missing, by kind: a deposit comes from ``world`` (no sender), a deposit's
+            # reversal goes back to it (no receiver); a refund or a reversal names its original.
             models.CheckConstraint(
-                condition=(Q(kind="transfer", sender__isnull=False)
-                           | Q(kind="deposit", sender__isnull=True)),
-                name="txn_kind_matches_sender",
+                condition=(Q(kind="transfer", sender__isnull=False, receiver__isnull=False,
+                             original__isnull=True)
+                           | Q(kind="deposit", sender__isnull=True, receiver__isnull=False,
+                               original__isnull=True)
+                           | Q(kind="refund", sender__isnull=False, receiver__isnull=False,
+                               original__isnull=False)
+                           | Q(kind="reversal", sender__isnull=False, original__isnull=False)),
+                name="txn_kind_matches_parties",
             ),
         ]
 

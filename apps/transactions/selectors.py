@@ -5,12 +5,25 @@ from decimal import Decimal
 from itertools import chain, islice
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    DecimalField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from apps.core.batches import keyset_rows
 from apps.core.money import ZERO
 from apps.core.snapshot import consistent_snapshot
-from apps.transactions.models import LedgerEntry
+from apps.transactions.models import LedgerEntry, Transaction
 
 
 def transaction_history(*, user_id: int) -> QuerySet[LedgerEntry]:
@@ -20,6 +33,8 @@ def transaction_history(*, user_id: int) -> QuerySet[LedgerEntry]:
     are joined, not fetched row by row. Ordered by the unique (user,
     transaction) index.
     """
+    returns = (Transaction.objects.filter(original_id=OuterRef("transaction_id")).order_by()
+               .values("original_id"))
     return (
         LedgerEntry.objects.filter(user_id=user_id)
         .select_related("transaction", "transaction__sender", "transaction__receiver",
@@ -27,10 +42,18 @@ def transaction_history(*, user_id: int) -> QuerySet[LedgerEntry]:
         .only(
             "transaction_id", "direction", "user_id", "balance_after",
             "transaction__kind", "transaction__amount", "transaction__created_at",
-            "transaction__description",
+            "transaction__description", "transaction__original_id",
             "transaction__sender__id", "transaction__sender__username",
             "transaction__receiver__id", "transaction__receiver__username",
             "transaction__receipt__status",
+        )
+        # What was given back of each row, and by which transactions: one probe of the partial
+        # index on ``original`` per row of the page (rows nothing was given back of find none).
+        .annotate(
+            returned_amount=Coalesce(Subquery(returns.annotate(total=Sum("amount")).values("total")),
+                                     Value(ZERO), output_field=DecimalField()),
+            returned_by=Coalesce(Subquery(returns.annotate(ids=ArrayAgg("id", order_by="id")).values("ids")),
+                                 Value([]), output_field=ArrayField(BigIntegerField())),
         )
     )
 
@@ -38,7 +61,7 @@ def transaction_history(*, user_id: int) -> QuerySet[LedgerEntry]:
 EXPORT_BATCH = 2_000
 EXPORT_COLUMNS = ("transaction_id", "transaction__created_at", "transaction__kind", "direction",
                   "counterparty_id", "counterparty__username", "transaction__amount", "balance_after",
-                  "transaction__description")
+                  "transaction__description", "transaction__original_id")
 
 
 def transaction_entries(*, user_id: int) -> QuerySet[LedgerEntry]:
@@ -129,3 +152,41 @@ def transaction_statement(*, user_id: int, start: dt.datetime, end: dt.datetime)
         closing_balance=closing, total_in=totals["total_in"] or ZERO, total_out=totals["total_out"] or ZERO,
         count=totals["count"],
     )
+
+
+# --- Refunds and reversals -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LockedOriginal:
+    """A transaction about to be given back, as read under its row lock."""
+
+    id: int
+    kind: str
+    sender_id: int | None
+    receiver_id: int
+    amount: Decimal
+    created_at: dt.datetime
+
+
+def original_lock(*, transaction_id: int) -> LockedOriginal | None:
+    """Lock the transaction's row (``FOR NO KEY UPDATE``: no update follows, it is immutable); None if absent.
+
+    Refunds and reversals of one original take turns on this lock, taken
+    before any wallet's: the global order is the original, then the wallets
+    by id (transfers take only the latter, so no cycle can form). Inside the
+    movement's transaction only.
+    """
+    row = (Transaction.objects.select_for_update(no_key=True).filter(pk=transaction_id)
+           .values_list("pk", "kind", "sender_id", "receiver_id", "amount", "created_at").first())
+    return None if row is None else LockedOriginal(*row)
+
+
+def returned_amount(*, original_id: int) -> Decimal:
+    """What refunds and reversals have given back of the original so far (one index range).
+
+    Read after ``original_lock``, in its own statement: under READ COMMITTED
+    a statement that started before the lock was granted would not see the
+    return that held it.
+    """
+    return (Transaction.objects.filter(original_id=original_id).aggregate(total=Sum("amount"))["total"]
+            or ZERO)

@@ -27,7 +27,9 @@ class HistoryItemSerializer(serializers.Serializer):
                                         help_text="`sent` or `received`, from the caller's side.")
     sender = PartySerializer(source="transaction.sender", allow_null=True,
                              help_text="Null for a deposit.")
-    receiver = PartySerializer(source="transaction.receiver")
+    receiver = PartySerializer(source="transaction.receiver", allow_null=True,
+                               help_text="Null for the reversal of a deposit (the money went back to "
+                                         "where deposits come from).")
     amount = money_field(source="transaction.amount")
     balance_after = money_field(
         help_text="The caller's balance right after this transaction (a running balance).",
@@ -35,6 +37,14 @@ class HistoryItemSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(source="transaction.created_at")
     description = serializers.CharField(source="transaction.description",
                                         help_text="The memo given with the transaction; empty when none.")
+    original_id = serializers.IntegerField(
+        source="transaction.original_id", allow_null=True,
+        help_text="For a refund or a reversal, the transaction it gives money back from; null otherwise.")
+    returned_amount = money_field(
+        help_text="What refunds and reversals have given back of this transaction so far (0.00 when none).")
+    returned_by = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="The refunds and reversals that gave money back from this transaction, oldest first.")
     receipt = serializers.SerializerMethodField()
 
     @extend_schema_field(ReceiptStateSerializer)

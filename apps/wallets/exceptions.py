@@ -72,3 +72,64 @@ class NotThePayee(ApiError):
     status_code = status.HTTP_403_FORBIDDEN
     code = "permission_denied"
     message = "Only the payee can capture a hold."
+
+
+# --- Refunds and reversals -------------------------------------------------------------
+
+class NotRefundable(ApiError):
+    """The transaction cannot be given back this way (its kind, its age, or who asks)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    code = "not_refundable"
+    message = "A refund or a reversal cannot itself be given back; correct it with a new transfer."
+
+    @classmethod
+    def deposit(cls) -> "NotRefundable":
+        return cls("Only a transfer can be refunded; staff can reverse a deposit.")
+
+    @classmethod
+    def too_old(cls, days: int) -> "NotRefundable":
+        return cls(f"A transfer can be refunded within {days} days; this one is older.",
+                   details={"refund_window_days": days})
+
+
+class NotTheReceiver(NotRefundable):
+    """The transfer's sender asking for its refund (the code's one status, 409, like its other cases)."""
+
+    message = "Only the receiver of a transfer can refund it."
+
+
+class AmountExceedsRemaining(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "amount_exceeds_remaining"
+    message = "The amount is more than what remains to be given back of the transaction."
+
+    @classmethod
+    def with_remaining(cls, remaining) -> "AmountExceedsRemaining":
+        return cls(f"At most {remaining} remains to be given back of this transaction.",
+                   details={"remaining": f"{remaining}"})
+
+
+class AlreadyFullyReturned(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "already_fully_returned"
+    message = "The whole amount of this transaction has already been given back."
+
+
+class ReturnInsufficientFunds(InsufficientFunds):
+    """A refund or a reversal the wallet that gives the money back cannot cover: nothing moved.
+
+    409, not a transfer's 400: the request was valid when the money was there, and the
+    same request succeeds again once it is (the one code answered with two statuses).
+    """
+
+    status_code = status.HTTP_409_CONFLICT
+    message = "The wallet that gives the money back no longer holds that much available."
+
+
+class TransactionNotFound(ApiError):
+    """No such transaction, or (for a refund) the caller took no part in it: the same answer."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    message = "Not found."

@@ -34,17 +34,23 @@ from apps.core.schema import (
 )
 from apps.wallets.exceptions import (
     AccountInactive,
+    AlreadyFullyReturned,
     AmountExceedsHold,
+    AmountExceedsRemaining,
     BalanceLimitExceeded,
     HoldExpired,
     HoldNotActive,
     HoldPartyInactive,
     InsufficientFunds,
+    NotRefundable,
     NotThePayee,
+    NotTheReceiver,
     PayeeNotFound,
     ReceiverNotFound,
+    ReturnInsufficientFunds,
     SelfHold,
     SelfTransfer,
+    TransactionNotFound,
 )
 from apps.wallets.permissions import IsStaff
 from apps.wallets.serializers import (
@@ -54,6 +60,8 @@ from apps.wallets.serializers import (
     HoldListQuerySerializer,
     HoldOutputSerializer,
     MovementOutputSerializer,
+    RefundInputSerializer,
+    ReversalInputSerializer,
     SystemAccountOutputSerializer,
     TransferInputSerializer,
     WalletOutputSerializer,
@@ -64,7 +72,7 @@ MOVEMENT_EXAMPLE = OpenApiExample(
     value={
         "transaction": {"id": 42, "kind": "transfer", "sender_id": 1, "receiver_id": 2,
                         "amount": "10.00", "created_at": "2026-01-01T12:00:00Z",
-                        "description": "Dinner, Friday"},
+                        "description": "Dinner, Friday", "original_id": None},
         "balance": "90.00",
     },
 )
@@ -73,7 +81,7 @@ DEPOSIT_EXAMPLE = OpenApiExample(
     value={
         "transaction": {"id": 43, "kind": "deposit", "sender_id": None, "receiver_id": 2,
                         "amount": "100.00", "created_at": "2026-01-01T12:00:00Z",
-                        "description": "Top-up by card"},
+                        "description": "Top-up by card", "original_id": None},
         "balance": "100.00",
     },
 )
@@ -307,5 +315,114 @@ holds_schema = extend_schema_view(
         parameters=[HOLD_ID_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
         examples=[OpenApiExample("Void", request_only=True, value={}),
                   OpenApiExample("Voided", response_only=True, status_codes=["200"], value=VOIDED_EXAMPLE)],
+    ),
+)
+
+
+# --- Refunds and reversals ------------------------------------------------------------
+
+REFUND_EXAMPLE = OpenApiExample(
+    "Refunded", response_only=True, status_codes=["201"],
+    value={
+        "transaction": {"id": 57, "kind": "refund", "sender_id": 2, "receiver_id": 1,
+                        "amount": "4.00", "created_at": "2026-01-02T09:00:00Z",
+                        "description": "One ticket was not used", "original_id": 42},
+        "balance": "6.00",
+    },
+)
+REVERSAL_EXAMPLE = OpenApiExample(
+    "Reversed", response_only=True, status_codes=["201"],
+    value={
+        "transaction": {"id": 58, "kind": "reversal", "sender_id": 2, "receiver_id": 1,
+                        "amount": "10.00", "created_at": "2026-01-02T09:00:00Z",
+                        "description": "Sent to the wrong person (ticket 812)", "original_id": 42},
+        "balance": "0.00",
+    },
+)
+RETURN_ID_PARAMETER = OpenApiParameter(
+    "id", {"type": "integer", "format": "int64", "minimum": 1, "maximum": 10**18 - 1},
+    OpenApiParameter.PATH, description="The id of the transaction to give back from.")
+# What a return's 409 answers, whatever the caller: nothing changed.
+RETURN_CONFLICTS = (NotRefundable(), AmountExceedsRemaining.with_remaining("5.00"), AlreadyFullyReturned,
+                    ReturnInsufficientFunds)
+RETURN_REFUSALS = (AMOUNT_NOT_STRING, ReceiverNotFound, BalanceLimitExceeded)
+RETURN_RULES = (
+    "What refunds and reversals give back of one transaction never exceeds its amount, however many "
+    "run at once (`amount_exceeds_remaining` says what remains, `already_fully_returned` when nothing "
+    "does). A refund or a reversal cannot itself be given back (`not_refundable`): correct it with a "
+    "new transfer. The wallet that gives the money back must hold it, available (holds count): "
+    "otherwise `insufficient_funds` (409) and nothing changes. The new transaction names its "
+    "original (`original_id`); the original's `returned_amount` and `returned_by` in the history "
+    "show what was given back."
+)
+
+returns_schema = extend_schema_view(
+    refund=extend_schema(
+        operation_id="transaction_refund",
+        tags=["transactions"],
+        summary="Refund a received transfer (its receiver only)",
+        description=(
+            "Gives back `amount` (omitted: all that remains) of a transfer the caller received to its "
+            f"sender, with an optional memo, within {settings.REFUND_WINDOW_DAYS} days of the transfer "
+            f"(`REFUND_WINDOW_DAYS`). {RETURN_RULES} Error codes: "
+            f"{error_codes_text((*RETURN_REFUSALS, NotTheReceiver, *RETURN_CONFLICTS))}."
+        ),
+        request=RefundInputSerializer,
+        responses={
+            201: MOVEMENT_CREATED,
+            400: error_response("The refund was refused; nothing changed.", *RETURN_REFUSALS,
+                                unknown_field("reason"), *REQUEST_REFUSALS),
+            401: ERROR_RESPONSES[401],
+            403: error_response("The caller's account is disabled.", AccountInactive),
+            404: error_response("No such transaction, or the caller took no part in it.",
+                                TransactionNotFound),
+            409: error_response("The transaction cannot be refunded (by the caller: only its receiver "
+                                "can), or not that much; nothing changed.",
+                                NotRefundable(), NotTheReceiver, NotRefundable.deposit(),
+                                NotRefundable.too_old(settings.REFUND_WINDOW_DAYS),
+                                *RETURN_CONFLICTS[1:]),
+            **IDEMPOTENCY_RESPONSES,
+        },
+        parameters=[RETURN_ID_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+        examples=[
+            OpenApiExample("Part of it, with a memo", request_only=True,
+                           value={"amount": "4.00", "description": "One ticket was not used"}),
+            OpenApiExample("All that remains", request_only=True, value={}),
+            REFUND_EXAMPLE,
+        ],
+    ),
+    reverse=extend_schema(
+        operation_id="transaction_reverse",
+        tags=["transactions"],
+        summary="Reverse a transfer or a deposit (staff only)",
+        description=(
+            "Moves `amount` (omitted: all that remains) back the way it came: a transfer's from its "
+            "receiver to its sender, a deposit's from the wallet back to `world`, where deposits come "
+            "from (the reversal then has no receiver). `reason` is required and becomes the reversal's "
+            f"memo. No age limit. {RETURN_RULES} Error codes: "
+            f"{error_codes_text((*RETURN_REFUSALS, *RETURN_CONFLICTS))}."
+        ),
+        request=ReversalInputSerializer,
+        responses={
+            201: MOVEMENT_CREATED,
+            400: error_response("The reversal was refused; nothing changed.", *RETURN_REFUSALS,
+                                required_field("reason"), *REQUEST_REFUSALS),
+            401: ERROR_RESPONSES[401],
+            403: error_response("The caller is not staff, or the wallet that gives the money back "
+                                "belongs to a disabled account.",
+                                drf_exceptions.PermissionDenied(IsStaff.message), AccountInactive),
+            404: error_response("No such transaction.", TransactionNotFound),
+            409: error_response("The transaction cannot be reversed, or not that much; nothing changed.",
+                                *RETURN_CONFLICTS),
+            **IDEMPOTENCY_RESPONSES,
+        },
+        parameters=[RETURN_ID_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+        examples=[
+            OpenApiExample("All of it", request_only=True,
+                           value={"reason": "Sent to the wrong person (ticket 812)"}),
+            OpenApiExample("Part of it", request_only=True,
+                           value={"amount": "4.00", "reason": "Charged twice for one ticket"}),
+            REVERSAL_EXAMPLE,
+        ],
     ),
 )

@@ -31,6 +31,28 @@ class DepositInputSerializer(InputSerializer):
         return without_empty_description(super().validate(attrs))
 
 
+class RefundInputSerializer(InputSerializer):
+    """How much of a received transfer to give back to its sender. Unknown fields are an error."""
+
+    amount = AmountField(required=False,
+                         help_text="At most what remains of the transfer; omitted, all that remains.")
+    description = DescriptionField()
+
+    def validate(self, attrs):
+        return without_empty_description(super().validate(attrs))
+
+
+class ReversalInputSerializer(InputSerializer):
+    """How much of a transaction to move back the way it came, and why. Unknown fields are an error."""
+
+    amount = AmountField(required=False,
+                         help_text="At most what remains of the transaction; omitted, all that remains.")
+    reason = DescriptionField(
+        required=True, allow_blank=False,
+        help_text="Why it is reversed (1 to 140 characters, one line): the reversal's memo, printed on "
+                  "its receipts and shown to both parties.")
+
+
 class WalletOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     user_id = serializers.IntegerField()
@@ -54,11 +76,15 @@ class SystemAccountOutputSerializer(serializers.Serializer):
 class TransactionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
-    sender_id = serializers.IntegerField(allow_null=True)
-    receiver_id = serializers.IntegerField()
+    sender_id = serializers.IntegerField(allow_null=True, help_text="Null for a deposit.")
+    receiver_id = serializers.IntegerField(
+        allow_null=True, help_text="Null for the reversal of a deposit (the money went back to `world`).")
     amount = money_field()
     created_at = serializers.DateTimeField()
-    description = serializers.CharField(help_text="The memo given with it; empty when none.")
+    description = serializers.CharField(
+        help_text="The memo given with it (a reversal's reason); empty when none.")
+    original_id = serializers.IntegerField(
+        allow_null=True, help_text="The transaction a refund or a reversal gives back from; null otherwise.")
 
 
 _money = money_field().to_representation
@@ -72,8 +98,8 @@ _timestamp = serializers.DateTimeField().to_representation
 class MovementOutputSerializer(serializers.Serializer):
     transaction = TransactionOutputSerializer()
     balance = money_field(
-        help_text="The balance after the movement: the sender's for a transfer, "
-                  "the credited wallet's for a deposit.",
+        help_text="The balance after the movement: the sender's for a transfer, the credited wallet's "
+                  "for a deposit, the wallet that gave the money back for a refund or a reversal.",
     )
 
     def to_representation(self, result) -> dict:
@@ -81,7 +107,8 @@ class MovementOutputSerializer(serializers.Serializer):
         return {
             "transaction": {"id": txn.pk, "kind": txn.kind, "sender_id": txn.sender_id,
                             "receiver_id": txn.receiver_id, "amount": _money(txn.amount),
-                            "created_at": _timestamp(txn.created_at), "description": txn.description},
+                            "created_at": _timestamp(txn.created_at), "description": txn.description,
+                            "original_id": txn.original_id},
             "balance": _money(result.balance),
         }
 

@@ -8,12 +8,14 @@ key. Nothing here talks to the broker. Nothing can nest a movement inside a
 longer transaction (``durable=True``), so the wallet locks are held exactly
 as long as shown.
 """
+import datetime as dt
 import functools
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from http import HTTPStatus
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,13 +33,20 @@ from apps.core.money import MAX_AMOUNT, ZERO
 from apps.core.request_context import context_bind
 from apps.transactions.ledger import movement_record
 from apps.transactions.models import Transaction
+from apps.transactions.selectors import LockedOriginal, original_lock, returned_amount
 from apps.wallets.balance_sql import balances_apply
 from apps.wallets.exceptions import (
     AccountInactive,
+    AlreadyFullyReturned,
+    AmountExceedsRemaining,
     BalanceLimitExceeded,
     InsufficientFunds,
+    NotRefundable,
+    NotTheReceiver,
     ReceiverNotFound,
+    ReturnInsufficientFunds,
     SelfTransfer,
+    TransactionNotFound,
 )
 from apps.wallets.hold_sql import holds_release_expired
 from apps.wallets.models import Wallet
@@ -200,3 +209,106 @@ def deposit_create(*, user_id: int, amount: Decimal, description: str = "",
     except IdempotencyKeyTaken:
         return idempotency_replay(idempotency)
     return result
+
+
+# --- Refunds and reversals -------------------------------------------------------------
+
+def _refund_check(original: LockedOriginal, *, user_id: int, now) -> None:
+    """Only the receiver of a transfer, within ``REFUND_WINDOW_DAYS``; anyone else as if it did not exist."""
+    if user_id not in (original.sender_id, original.receiver_id):
+        raise TransactionNotFound()
+    if original.kind not in Transaction.RETURNS[Transaction.Kind.REFUND]:
+        raise NotRefundable.deposit() if original.kind == Transaction.Kind.DEPOSIT else NotRefundable()
+    if user_id != original.receiver_id:
+        raise NotTheReceiver()
+    if now - original.created_at > dt.timedelta(days=settings.REFUND_WINDOW_DAYS):
+        raise NotRefundable.too_old(settings.REFUND_WINDOW_DAYS)
+
+
+def _reversal_check(original: LockedOriginal, *, user_id: int, now) -> None:
+    if original.kind not in Transaction.RETURNS[Transaction.Kind.REVERSAL]:
+        raise NotRefundable()
+
+
+def _return_create(*, kind: str, check, transaction_id: int, user_id: int, amount: Decimal | None,
+                   description: str, idempotency: IdempotentRequest | None) -> MovementResult | Replay:
+    """Give back ``amount`` (default: all that remains) of a transaction, the way it came.
+
+    The lock order is the original's row, then the wallets (ascending id, as
+    every movement takes them): returns of one original take turns, and
+    nothing locks a wallet and then a transaction, so no cycle can form. Under
+    the original's lock, what remains is its amount less the returns already
+    committed (summed, never stored: the original row is immutable). The
+    wallet that gives back is checked against its available money (holds
+    count, expired ones are released first): no balance goes below zero.
+    The database checks the same rules again as the row is inserted
+    (migration 0013).
+    """
+    try:
+        with transaction.atomic(durable=True):
+            key_id = idempotency_key_claim(idempotency)
+            original = original_lock(transaction_id=transaction_id)
+            if original is None:
+                raise TransactionNotFound()
+            now = timezone.now()
+            check(original, user_id=user_id, now=now)
+            remaining = original.amount - returned_amount(original_id=original.id)
+            if remaining <= 0:
+                raise AlreadyFullyReturned()
+            amount = remaining if amount is None else amount
+            if amount > remaining:
+                raise AmountExceedsRemaining.with_remaining(remaining)
+
+            # Back the way it came: the original's receiver pays, its sender (none: world) is paid.
+            payer_id, payee_id = original.receiver_id, original.sender_id
+            wallets = wallets_lock(user_ids=[i for i in (payer_id, payee_id) if i is not None])
+            payer, payee = wallets.get(payer_id), wallets.get(payee_id)
+            if payer is None:
+                raise AccountInactive()
+            if payee_id is not None and payee is None:
+                raise ReceiverNotFound()
+            released = _expired_holds_release(payer, now=now)
+            if payer.available + released < amount:
+                raise ReturnInsufficientFunds()
+            deltas = {payer_id: -amount}
+            if payee is not None:
+                credit_check(payee, amount)
+                deltas[payee_id] = amount
+
+            payer_after = payer.balance - amount
+            balances_apply(deltas, now=now, held={payer_id: -released} if released else None)
+            txn = movement_record(kind=kind, sender_id=payer_id, receiver_id=payee_id, amount=amount,
+                                  now=now, sender_balance=payer_after,
+                                  receiver_balance=None if payee is None else payee.balance + amount,
+                                  description=description, original_id=original.id)
+            movement_events_record(txn=txn)
+            result = MovementResult(transaction=txn, balance=payer_after)
+            if key_id is not None:
+                idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))
+    except IdempotencyKeyTaken:
+        return idempotency_replay(idempotency)
+    return result
+
+
+@_observed(Transaction.Kind.REFUND)
+def refund_create(*, transaction_id: int, user_id: int, amount: Decimal | None = None,
+                  description: str = "", idempotency: IdempotentRequest | None = None
+                  ) -> MovementResult | Replay:
+    """The receiver of a transfer gives back ``amount`` (default: all that remains) to its sender."""
+    return _return_create(kind=Transaction.Kind.REFUND, check=_refund_check, transaction_id=transaction_id,
+                          user_id=user_id, amount=amount, description=description, idempotency=idempotency)
+
+
+@_observed(Transaction.Kind.REVERSAL)
+def reversal_create(*, transaction_id: int, reason: str, amount: Decimal | None = None,
+                    staff_id: int | None = None, idempotency: IdempotentRequest | None = None
+                    ) -> MovementResult | Replay:
+    """Staff move ``amount`` (default: all that remains) of a transfer or a deposit back the way it came.
+
+    A transfer's money goes from its receiver back to its sender, a deposit's
+    from the wallet back to ``world``. ``reason`` is the reversal's memo, on
+    its receipts and in both parties' histories. No age limit.
+    """
+    return _return_create(kind=Transaction.Kind.REVERSAL, check=_reversal_check,
+                          transaction_id=transaction_id, user_id=staff_id, amount=amount, description=reason,
+                          idempotency=idempotency)

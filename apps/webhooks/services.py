@@ -152,7 +152,9 @@ def movement_events_record(*, txn: Transaction) -> None:
     endpoint wanting the type. A rolled-back movement takes them with it.
     """
     sender_type, receiver_type = MOVEMENT_EVENTS[str(txn.kind)]
-    parties = [(txn.receiver_id, receiver_type.value)]
+    parties = []
+    if txn.receiver_id is not None:  # none when a deposit's reversal takes money back to world
+        parties.append((txn.receiver_id, receiver_type.value))
     if sender_type is not None and txn.sender_id is not None:
         parties.append((txn.sender_id, sender_type.value))
     at = connection.ops.adapt_datetimefield_value(txn.created_at)

@@ -28,6 +28,9 @@ def export(client, query=None):
     return list(csv.reader(io.StringIO(body, newline="")))
 
 
+DESCRIPTION = HEADER.index("description")
+
+
 @pytest.fixture
 def trio(make_user):
     alice, bob, carol = (make_user(username=n, balance="100.00") for n in ("alice", "bob", "carol"))
@@ -46,10 +49,10 @@ def test_header_and_one_row_per_entry_newest_first(trio, client_for):
     txns = list(Transaction.objects.filter(entries__user=alice).order_by("-id"))
     assert [int(r[0]) for r in rows[1:]] == [t.pk for t in txns]
     assert [r[2:] for r in rows[1:]] == [
-        ["transfer", "sent", str(carol.pk), "carol", "30.00", "62.50", ""],
-        ["transfer", "received", str(bob.pk), "bob", "2.50", "92.50", 'He said "thanks"'],
-        ["transfer", "sent", str(bob.pk), "bob", "10.00", "90.00", "Dinner, Friday"],
-        ["deposit", "received", "", "", "100.00", "100.00", ""],
+        ["transfer", "sent", str(carol.pk), "carol", "30.00", "62.50", "", ""],
+        ["transfer", "received", str(bob.pk), "bob", "2.50", "92.50", 'He said "thanks"', ""],
+        ["transfer", "sent", str(bob.pk), "bob", "10.00", "90.00", "Dinner, Friday", ""],
+        ["deposit", "received", "", "", "100.00", "100.00", "", ""],
     ]
     assert rows[1][1] == txns[0].created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # UTC, ISO 8601
 
@@ -62,8 +65,8 @@ def test_commas_quotes_and_newlines_are_quoted(make_user, client_for):
         Transaction.objects.filter(pk=txn.pk).update(description='line one\nline "two", three')
     response = client_for(alice).get(URL)
     raw = response.getvalue().decode()
-    assert raw.endswith('"line one\nline ""two"", three"\r\n')
-    assert export(client_for(alice))[1][-1] == 'line one\nline "two", three'
+    assert raw.endswith('"line one\nline ""two"", three",\r\n')  # then original_id, empty
+    assert export(client_for(alice))[1][DESCRIPTION] == 'line one\nline "two", three'
 
 
 @pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
@@ -72,14 +75,14 @@ def test_formulas_are_exported_as_text(make_user, client_for, text):
     txn = deposit_create(user_id=alice.pk, amount=Decimal("1.00")).transaction
     with ledger_maintenance():
         Transaction.objects.filter(pk=txn.pk).update(description=text)
-    assert export(client_for(alice))[1][-1] == "'" + text
+    assert export(client_for(alice))[1][DESCRIPTION] == "'" + text
 
 
 def test_a_username_that_looks_like_a_formula_is_exported_as_text(make_user, client_for):
     alice, other = make_user(username="alice", balance="5.00"), make_user(username="-cmd")
     transfer_create(sender_id=alice.pk, receiver_id=other.pk, amount=Decimal("1.00"), description="@lunch")
     row = export(client_for(alice))[1]
-    assert (row[5], row[-1]) == ("'-cmd", "'@lunch")
+    assert (row[5], row[DESCRIPTION]) == ("'-cmd", "'@lunch")
 
 
 def test_spreadsheet_safe_leaves_ordinary_text_alone():
@@ -159,7 +162,7 @@ def test_a_big_export_streams_in_keyset_batches(make_user, client_for):
     assert len(batches) == 3  # 2,000 + 2,000 + 500
     assert all("LIMIT 2000" in sql for sql in batches)
     assert all('"transactions_ledgerentry"."transaction_id" <' in sql for sql in batches[1:])
-    assert lines[-1].decode().split(",")[-2] == "1.00"
+    assert lines[-1].decode().split(",")[-3] == "1.00"
 
 
 def _fail_ledger_reads(*, after: int):
@@ -194,7 +197,7 @@ def test_a_database_failure_mid_file_raises_instead_of_ending_the_file(make_user
         with pytest.raises(OperationalError):  # the server aborts the connection: no clean end
             next(chunks)
     assert sent[0].startswith(b"id,time,")
-    assert [row.split(b",")[-2] for row in sent[1:3]] == [f"{EXPORT_BATCH + 1}.00".encode(),
+    assert [row.split(b",")[-3] for row in sent[1:3]] == [f"{EXPORT_BATCH + 1}.00".encode(),
                                                           f"{EXPORT_BATCH}.00".encode()]  # newest first
 
 

@@ -62,3 +62,28 @@ def test_wallet_lock_is_one_ordered_locking_query(make_user):
     [sql] = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
     assert 'ORDER BY "wallets_wallet"."id" ASC' in sql
     assert sql.endswith('FOR NO KEY UPDATE OF "wallets_wallet"')
+
+
+# The bound for a refund, without an Idempotency-Key: lock the original's row, sum what was
+# returned of it (its own statement, so it sees a return committed while it waited for the lock), then
+# a transfer's four: the wallets, their balances, the movement, the events. Exact, like a transfer's.
+MAX_QUERIES_PER_REFUND = 6
+QUERIES_PER_REFUND = 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refund_sql_queries_bounded_authentication_included(make_user, client_for):
+    from apps.wallets.services import transfer_create
+
+    sender = make_user(balance="50.00")
+    receiver = make_user()
+    paid = transfer_create(sender_id=sender.pk, receiver_id=receiver.pk, amount=Decimal("20.00")).transaction
+    with CaptureQueriesContext(connection) as ctx:
+        response = client_for(receiver).post(f"/api/transactions/{paid.pk}/refund/", {"amount": "5.00"},
+                                             format="json")
+    assert response.status_code == 201, response.content
+    statements = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
+    assert len(statements) == QUERIES_PER_REFUND <= MAX_QUERIES_PER_REFUND, "\n".join(statements)
+    assert statements[0].endswith('FOR NO KEY UPDATE OF "transactions_transaction"') or \
+        statements[0].endswith("FOR NO KEY UPDATE"), statements[0]
+    assert (balance_of(sender), balance_of(receiver)) == (Decimal("35.00"), Decimal("15.00"))

@@ -24,8 +24,8 @@ from apps.core.money import MAX_AMOUNT
 from apps.receipts.tasks import receipts_relay
 from apps.wallets.holds import hold_create
 from apps.wallets.models import Hold
-from apps.wallets.services import transfer_create
-from tests.support.factories import DEFAULT_PASSWORD
+from apps.wallets.services import deposit_create, transfer_create
+from tests.support.factories import DEFAULT_PASSWORD, backdate
 
 pytestmark = pytest.mark.django_db
 SCHEMA = yaml.safe_load((Path(settings.BASE_DIR) / "schema.yml").read_text())
@@ -74,22 +74,25 @@ def world(make_user, client_for):
     gone = make_user(username="gone")
     gone_client = client_for(gone)
     gone_refresh = str(RefreshToken.for_user(gone))
+    to_gone = transfer_create(sender_id=alice.pk, receiver_id=gone.pk, amount=Decimal("1.00"))
     gone.is_active = False
     gone.save()
     txn = transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("1.00"))
     carol = make_user(username="carol", balance="10.00")  # holds for bob, then is disabled
     carols_hold = hold_create(payer_id=carol.pk, payee_id=bob.pk, amount=Decimal("1.00"), expires_in=3600)
+    from_carol = transfer_create(sender_id=carol.pk, receiver_id=bob.pk, amount=Decimal("1.00"))
     carol.is_active = False
     carol.save()
     return {
         "alice": alice, "bob": bob, "rich": rich, "txn": txn.transaction, "carols_hold": carols_hold.pk,
+        "to_gone": to_gone.transaction.pk, "from_carol": from_carol.transaction.pk,
         "as_alice": client_for(alice), "as_rich": client_for(rich), "as_bob": client_for(bob),
         "as_staff": client_for(staff),
         "as_gone": gone_client, "gone_refresh": gone_refresh, "anonymous": APIClient(),
     }
 
 
-def test_every_documented_error_example_is_what_the_server_answers(world, settings):
+def test_every_documented_error_example_is_what_the_server_answers(world, settings, make_user, client_for):
     w = world
     produced, mismatches = set(), []
 
@@ -265,6 +268,67 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
             check("POST", path, 422, "idempotency_key_reused",
                   post(client, hold_url(void, new_hold()), body, HTTP_IDEMPOTENCY_KEY=key))
 
+    # --- refunds and reversals
+    refund, reverse = "/api/transactions/{id}/refund/", "/api/transactions/{id}/reverse/"
+    as_staff = w["as_staff"]
+
+    def on(path, txn_id):
+        return path.replace("{id}", str(txn_id))
+
+    def paid_to_bob(amount="5.00") -> int:
+        return transfer_create(sender_id=alice_id, receiver_id=bob_id, amount=Decimal(amount)).transaction.pk
+
+    deposit_create(user_id=alice_id, amount=Decimal("500.00"))  # alice pays for what bob gives back
+    dave = make_user(username="dave")  # receives, then spends it all
+    spent = transfer_create(sender_id=alice_id, receiver_id=dave.pk, amount=Decimal("2.00")).transaction.pk
+    transfer_create(sender_id=dave.pk, receiver_id=alice_id, amount=Decimal("2.00"))
+    as_dave = client_for(dave)
+    from_rich = transfer_create(sender_id=rich_id, receiver_id=bob_id, amount=Decimal("1.00")).transaction.pk
+    transfer_create(sender_id=alice_id, receiver_id=rich_id, amount=Decimal("1.00"))  # rich is full again
+    old = paid_to_bob("1.00")
+    backdate(old, timezone.now() - timedelta(days=settings.REFUND_WINDOW_DAYS + 1))
+    deposited = deposit_create(user_id=bob_id, amount=Decimal("1.00")).transaction.pk
+    for path, client, body in ((refund, as_bob, {}), (reverse, as_staff, {"reason": "Mistake"})):
+        check("POST", path, 400, "invalid_amount",
+              post(client, on(path, paid_to_bob()), {**body, "amount": 1}))
+        check("POST", path, 400, "receiver_not_found", post(client, on(path, w["from_carol"]), body))
+        check("POST", path, 400, "balance_limit_exceeded", post(client, on(path, from_rich), body))
+        check("POST", path, 404, "not_found", post(client, on(path, 10**17), body))
+        check("POST", path, 409, "insufficient_funds",
+              post(as_dave if path == refund else client, on(path, spent), body))
+        partial = paid_to_bob()
+        check("POST", path, 409, "amount_exceeds_remaining",
+              post(client, on(path, partial), {**body, "amount": "6.00"}))
+        returned = post(client, on(path, partial), body)
+        assert returned.status_code == 201, returned.content
+        check("POST", path, 409, "already_fully_returned", post(client, on(path, partial), body))
+        a_return = returned.json()["transaction"]["id"]  # its receiver is alice
+        check("POST", path, 409, "not_refundable",
+              post(client if path == reverse else w["as_alice"], on(path, a_return), body))
+        url = on(path, paid_to_bob())
+        check("POST", path, 400, "parse_error", post(client, url, b"x"))
+        check("POST", path, 400, "unsupported_media_type",
+              post(client, url, b"amount=1", content_type="application/x-www-form-urlencoded"))
+        check("POST", path, 400, "request_too_large",
+              post(client, url, {**body, "pad": "x" * settings.API_MAX_BODY_BYTES}))
+        check("POST", path, 400, "length_required",
+              post(client, url, b"{}", HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH=""))
+        check("POST", path, 400, "invalid_idempotency_key",
+              post(client, url, body, HTTP_IDEMPOTENCY_KEY="\u00e9"))
+        assert post(client, url, {**body, "amount": "1.00"}, HTTP_IDEMPOTENCY_KEY="r").status_code == 201
+        check("POST", path, 422, "idempotency_key_reused",
+              post(client, url, {**body, "amount": "2.00"}, HTTP_IDEMPOTENCY_KEY="r"))
+    check("POST", refund, 400, "unknown_field", post(as_bob, on(refund, paid_to_bob()), {"reason": "x"}))
+    check("POST", refund, 409, "not_refundable", post(w["as_alice"], on(refund, paid_to_bob()), {}))
+    check("POST", refund, 403, "account_inactive", post(w["as_gone"], on(refund, w["to_gone"]), {}))
+    check("POST", refund, 409, "not_refundable", post(as_bob, on(refund, deposited), {}))
+    check("POST", refund, 409, "not_refundable", post(as_bob, on(refund, old), {}))
+    check("POST", reverse, 400, "invalid_input", post(as_staff, on(reverse, paid_to_bob()), {}))
+    reason = {"reason": "x"}
+    check("POST", reverse, 403, "permission_denied", post(as_bob, on(reverse, paid_to_bob()), reason))
+    check("POST", reverse, 403, "account_inactive", post(as_staff, on(reverse, w["to_gone"]), reason))
+    many = paid_to_bob("50.00")  # served below, a cent at a time
+
     # --- history and receipts
     history, detail = "/api/transactions/", "/api/transactions/{id}/"
     receipt = "/api/transactions/{id}/receipt/"
@@ -360,13 +424,15 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
         ("GET", deliveries): (f"{hook_url}deliveries/", {}),
         ("POST", redeliver): (redeliver_url, {}),
         ("GET", events): (events, {}),
+        ("POST", refund): (on(refund, many), {"amount": "0.01"}),
+        ("POST", reverse): (on(reverse, many), {"amount": "0.01", "reason": "Mistake"}),
     }
 
     def send(method, path, client=None, **extra):
         url, data = served[(method, path)]
         if client is None:
-            staff_only = path in (deposit, system)
-            client = w["as_staff"] if staff_only else as_bob if path == capture \
+            staff_only = path in (deposit, system, reverse)
+            client = w["as_staff"] if staff_only else as_bob if path in (capture, refund) \
                 else w["as_bob"] if "/webhooks/" in path \
                 else w["as_alice"] if _authenticated(method, path) else anonymous
         if method == "GET":

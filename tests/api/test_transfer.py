@@ -20,7 +20,9 @@ def test_transfer_moves_money_and_logs_it(alice, bob, client_for):
     body = response.data
     assert body["balance"] == "69.75"
     txn = body["transaction"]
-    assert set(txn) == {"id", "kind", "sender_id", "receiver_id", "amount", "created_at", "description"}
+    assert set(txn) == {"id", "kind", "sender_id", "receiver_id", "amount", "created_at", "description",
+                        "original_id"}
+    assert txn["original_id"] is None
     assert txn["description"] == ""
     assert txn["kind"] == "transfer"
     assert (txn["sender_id"], txn["receiver_id"], txn["amount"]) == (alice.pk, bob.pk, "30.25")

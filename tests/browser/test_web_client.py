@@ -300,3 +300,34 @@ def test_load_more_pages_through_the_history_and_a_pending_receipt_is_waited_for
         receipt = Receipt.objects.get(transaction__amount=Decimal("23.00"))
         with default_storage.open(receipt.txt_path, "rb") as stored:
             assert text == stored.read()
+
+
+def test_a_receiver_refunds_part_of_a_transfer_after_confirming_and_both_pages_link(live_server, make_user):
+    payer = make_user(username="hana", balance="50.00")
+    shop = make_user(username="ivan")
+    paid = transfer_create(sender_id=payer.pk, receiver_id=shop.pk, amount=Decimal("30.00")).transaction
+    with signed_in(live_server.url, "ivan", DEFAULT_PASSWORD, width=1280, height=1200) as page:
+        page.wait_history(lambda items: len(items) == 1, "the transfer never appeared")
+        page.open_history_item(0)
+        page.wait_for_text(".detail", "From hana")
+        page.click("Refund")
+        assert page.field("Amount to refund").get_attribute("value") == "30.00"  # all that remains
+        page.click("Cancel")  # nothing moves until confirmed
+        assert balance_of(shop) == Decimal("30.00")
+        page.click("Refund")
+        page.type("Amount to refund", "40.00")
+        page.click("Confirm refund")
+        assert "At most 30.00 remains" in page.alert_text()
+        page.type("Amount to refund", "12.50")
+        page.type("Memo (optional)", "One ticket unused")
+        page.click("Confirm refund")
+        refund = page.wait_for_text(".detail", f"Refund of\n#{paid.pk}")  # the refund's own page
+        assert "Refund to hana" in refund and "One ticket unused" in refund
+        page.driver.find_element("link text", f"#{paid.pk}").click()
+        original = page.wait_for_text(".detail", "Given back by")
+        assert "Given back\n$12.50" in original
+        refund_id = Transaction.objects.get(original=paid).pk
+        assert f"Given back by\n#{refund_id}" in original
+        assert page.console_errors() == []
+    assert (balance_of(payer), balance_of(shop)) == (Decimal("32.50"), Decimal("17.50"))
+    assert Transaction.objects.filter(original=paid).count() == 1

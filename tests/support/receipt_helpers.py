@@ -30,6 +30,7 @@ def produce(txn_id: int) -> Receipt:
 LABELS = ["Issued by", "Receipt number", "Status", "Transaction id", "Date (UTC)", "Kind", "Sender",
           "Receiver", "Amount"]
 DESCRIPTION = "Description"  # the last row, only when the transaction has one
+REASON = "Reason"  # a reversal's memo, in the same place
 
 
 def shown_rows(pdf: bytes) -> dict[str, list[str]]:
@@ -48,13 +49,13 @@ def shown_rows(pdf: bytes) -> dict[str, list[str]]:
     for line in lines[1:]:
         # a value's first line starts with its label (pypdf's layout may leave no space between);
         # the lines it wraps onto are indented
-        starts = [name for name in (*LABELS, DESCRIPTION) if line.startswith(name)]
+        starts = [name for name in (*LABELS, DESCRIPTION, REASON) if line.startswith(name)]
         if starts:
             label = max(starts, key=len)
             rows[label] = [line[len(label):].strip()]
         else:
             rows[label].append(line.strip())
-    assert list(rows) in (LABELS, [*LABELS, DESCRIPTION])
+    assert list(rows) in (LABELS, [*LABELS, DESCRIPTION], [*LABELS, REASON])
     return rows
 
 

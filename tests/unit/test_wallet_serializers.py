@@ -10,10 +10,11 @@ from apps.wallets.serializers import MovementOutputSerializer
 from apps.wallets.services import MovementResult
 
 
-def _result(kind, sender_id, amount, balance, created_at, description=""):
+def _result(kind, sender_id, amount, balance, created_at, description="", receiver_id=7, original_id=None):
     txn = Transaction.from_db("default", ("id", "kind", "sender_id", "receiver_id", "amount", "created_at",
-                                          "description"),
-                              (42, kind, sender_id, 7, amount, created_at, description))
+                                          "description", "original_id"),
+                              (42, kind, sender_id, receiver_id, amount, created_at, description,
+                               original_id))
     return MovementResult(transaction=txn, balance=balance)
 
 
@@ -25,6 +26,10 @@ def _result(kind, sender_id, amount, balance, created_at, description=""):
             dt.datetime(2030, 12, 31, tzinfo=dt.UTC)),
     _result("transfer", 3, Decimal("5"), Decimal("1234.5"),
             dt.datetime(2026, 6, 1, 0, 0, 1, 5, tzinfo=dt.UTC), description="Rent, «März» 🏠 \"quoted\""),
+    _result("refund", 7, Decimal("4.00"), Decimal("6.00"), dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
+            receiver_id=3, original_id=41, description="One ticket was not used"),
+    _result("reversal", 7, Decimal("4.00"), Decimal("0.00"), dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
+            receiver_id=None, original_id=40, description="Charged back"),
 ])
 def test_direct_body_equals_the_declared_fields_body(result):
     fast = MovementOutputSerializer(result).data

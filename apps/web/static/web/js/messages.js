@@ -37,6 +37,9 @@ const SENTENCES = {
   amount_exceeds_hold: "You cannot capture more than the hold's amount.",
   hold_expired: "This hold has expired, so it can no longer be captured. The money went back to the payer.",
   hold_not_active: (e) => HOLD_ENDED[e.details?.status] || "This hold has already ended.",
+  not_refundable: (e) => e.message,
+  amount_exceeds_remaining: (e) => e.message,
+  already_fully_returned: "This payment has already been given back in full.",
 };
 
 const HOLD_ENDED = {

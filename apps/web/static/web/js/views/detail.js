@@ -1,6 +1,7 @@
-// One transaction: what moved, between whom, the balance after it, and its receipts.
-import {authorized, call} from "../api.js";
-import {alertBox, h, replaceChildren, showAlert} from "../dom.js";
+// One transaction: what moved, between whom, the balance after it, and its receipts; the link
+// between a refund or a reversal and what it gave back; a Refund button on a received transfer.
+import {authorized, call, newAttemptKey} from "../api.js";
+import {alertBox, announce, field, h, replaceChildren, showAlert} from "../dom.js";
 import {sentence} from "../messages.js";
 import {formatMoney} from "../money.js";
 import {itemTitle, signedAmount} from "./history.js";
@@ -47,9 +48,61 @@ async function downloadReceipt(id, format, say) {
   }
 }
 
+// A transfer the caller received, of which something remains to give back.
+const refundable = (item) => item.kind === "transfer" && item.direction === "received"
+  && cents(item.returned_amount) < cents(item.amount);
+
 function facts(rows) {
   return h("dl", {class: "facts"}, rows.filter(([, value]) => value !== null && value !== "")
     .flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]));
+}
+
+const link = (id) => h("a", {href: `#/transactions/${id}`}, `#${id}`);
+const RETURN_KINDS = {refund: "Refund of", reversal: "Reversal of"};
+
+// Cents, so that what remains is computed exactly ("30.00" - "12.50").
+const cents = (amount) => Math.round(Number(amount) * 100);
+const fromCents = (n) => `${Math.trunc(n / 100)}.${String(n % 100).padStart(2, "0")}`;
+
+// The Refund button, then its confirmation: how much (all that remains by default) and a memo.
+// One Idempotency-Key per confirmation step, reused by every press of Confirm in it.
+function refundPanel(item, currency, onDone) {
+  const remaining = fromCents(cents(item.amount) - cents(item.returned_amount));
+  const panel = h("div", {class: "refund"});
+  const problem = alertBox();
+  const start = () => {
+    const amount = field("Amount to refund", {name: "amount", inputmode: "decimal", value: remaining,
+      hint: `At most ${formatMoney(remaining, currency)}.`});
+    const memo = field("Memo (optional)", {name: "description", maxlength: 140, autocomplete: "off"});
+    const key = newAttemptKey();
+    const confirm = h("button", {type: "submit", class: "primary"}, "Confirm refund");
+    const form = h("form", {class: "confirm", "aria-label": "Confirm the refund",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        confirm.disabled = true;
+        showAlert(problem, "");
+        const body = {amount: amount.input.value.trim()};
+        if (memo.input.value.trim()) body.description = memo.input.value.trim();
+        try {
+          const result = await call("POST", `/api/transactions/${item.id}/refund/`,
+            {body, headers: {"Idempotency-Key": key}});
+          announce(`Refunded ${formatMoney(result.transaction.amount, currency)}.`);
+          onDone(result.transaction.id);
+        } catch (error) {
+          showAlert(problem, sentence(error));
+          confirm.disabled = false;
+        }
+      }},
+    h("p", {}, `Give money back to ${partyLabel(item.sender)}? It leaves your wallet at once.`),
+    amount.wrapper, memo.wrapper, problem,
+    h("div", {class: "actions"}, confirm,
+      h("button", {type: "button", class: "secondary", onclick: () => replaceChildren(panel, button)},
+        "Cancel")));
+    replaceChildren(panel, form);
+    amount.input.focus();
+  };
+  const button = h("button", {type: "button", class: "secondary", onclick: start}, "Refund");
+  return replaceChildren(panel, button);
 }
 
 export async function renderDetail(main, account, id) {
@@ -90,12 +143,18 @@ export async function renderDetail(main, account, id) {
     facts([
       ["Date", new Date(item.created_at).toLocaleString()],
       ["From", item.sender ? partyLabel(item.sender) : "Deposit"],
-      ["To", partyLabel(item.receiver)],
+      ["To", item.receiver ? partyLabel(item.receiver) : "Back to where deposits come from"],
       ["Amount", formatMoney(item.amount, currency)],
       ["Balance after", formatMoney(item.balance_after, currency)],
-      ["Memo", item.description],
+      [item.kind === "reversal" ? "Reason" : "Memo", item.description],
       ["Reference", `#${item.id}`],
+      [RETURN_KINDS[item.kind] || "", item.original_id ? link(item.original_id) : null],
+      ["Given back", item.returned_by.length ? formatMoney(item.returned_amount, currency) : null],
+      ["Given back by", item.returned_by.length ? item.returned_by.flatMap((n, i) => i ? [", ", link(n)]
+        : [link(n)]) : null],
     ]),
+    refundable(item) ? refundPanel(item, currency, (refundId) => { location.hash = `#/transactions/${refundId}`; })
+      : null,
     h("h3", {}, "Receipt"), status, problem, h("div", {class: "actions"}, buttons)));
   heading.focus();
 }

@@ -15,7 +15,11 @@ function startOfDay(value, days = 0) {
 
 export function itemTitle(item) {
   if (item.kind === "deposit") return "Deposit";
-  return item.direction === "sent" ? `To ${partyLabel(item.receiver)}` : `From ${partyLabel(item.sender)}`;
+  const kind = {refund: "Refund", reversal: "Reversal"}[item.kind];
+  const party = item.direction === "sent" ? item.receiver : item.sender;
+  if (!party) return kind; // a deposit's reversal: the money went back where deposits come from
+  const title = `${item.direction === "sent" ? "to" : "from"} ${partyLabel(party)}`;
+  return kind ? `${kind} ${title}` : title[0].toUpperCase() + title.slice(1);
 }
 
 export function signedAmount(item, currency) {
