@@ -126,3 +126,26 @@ def test_system_accounts_are_listed_read_only(admin_client, ledger):
     assert admin_client.post(f"/admin/transactions/systemaccount/{world.pk}/change/",
                              {"balance": "0.00"}).status_code == 403
     assert admin_client.get("/admin/transactions/systemaccount/add/").status_code == 403
+
+
+def test_staff_reverse_a_transfer_from_the_admin_with_a_reason(admin_client, ledger):
+    alice, bob, _ = ledger
+    txn = Transaction.objects.get(kind="transfer", sender=alice)
+    asked = admin_client.post(TRANSACTIONS, {"action": "reverse_transactions", "_selected_action": [txn.pk]})
+    assert asked.status_code == 200 and b"Reason" in asked.content  # the reason is asked for first
+    assert balance_of(alice) == Decimal("90.00")
+
+    done = admin_client.post(TRANSACTIONS, {"action": "reverse_transactions", "_selected_action": [txn.pk],
+                                            "apply": "Reverse", "reason": "Sent to the wrong person"},
+                             follow=True)
+    assert done.status_code == 200
+    reversal = Transaction.objects.get(kind="reversal")
+    assert (reversal.original_id, reversal.amount, reversal.description) == (
+        txn.pk, Decimal("10.00"), "Sent to the wrong person")
+    assert (balance_of(alice), balance_of(bob)) == (Decimal("100.00"), Decimal("4.00"))
+    assert f"reversed by transaction {reversal.pk}".encode() in done.content
+
+    again = admin_client.post(TRANSACTIONS, {"action": "reverse_transactions", "_selected_action": [txn.pk],
+                                             "apply": "Reverse", "reason": "Twice"}, follow=True)
+    assert b"was not reversed" in again.content
+    assert Transaction.objects.filter(kind="reversal").count() == 1
