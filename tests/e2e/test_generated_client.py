@@ -161,6 +161,30 @@ def test_generated_client_drives_the_api(client_package, live_server, make_user)
             assert downloaded.parsed.payload.read() == held.read(), fmt
     assert detail.sync(client=alice, id=movement.id).receipt.status == "ready"
 
+    # A refund of part of it by bob, linked both ways; a hold that bob captures in part.
+    bob_client = signed_in(token.sync(client=anonymous, body=models.TokenObtainPairRequest(
+        username="bob", password=PASSWORD)).access)
+    refund = _api("transactions.transaction_refund")
+    refunded = refund.sync_detailed(client=bob_client, id=movement.id, idempotency_key="refund-1",
+                                    body=models.RefundInputRequest(amount="5.25", description="Returned"))
+    assert refunded.status_code == 201 and isinstance(refunded.parsed, models.MovementOutput)
+    back = refunded.parsed.transaction
+    assert (back.kind, back.original_id) == ("refund", movement.id)
+    original = detail.sync(client=alice, id=movement.id)
+    assert (original.returned_amount, original.returned_by) == ("5.25", [back.id])
+    too_much = refund.sync_detailed(client=bob_client, id=movement.id,
+                                    body=models.RefundInputRequest(amount="25.01"))
+    assert too_much.status_code == 409 and too_much.parsed.code == "amount_exceeds_remaining"
+    hold_create, hold_capture = _api("holds.hold_create"), _api("holds.hold_capture")
+    held = hold_create.sync(client=alice, body=models.HoldCreateInputRequest(payee_id=bob.id, amount="10.00"))
+    assert isinstance(held, models.HoldOutput) and held.status == "active"
+    assert (wallet_me.sync(client=alice).held, wallet_me.sync(client=alice).available) == ("10.00", "65.00")
+    taken = hold_capture.sync(client=bob_client, id=held.id,
+                              body=models.HoldCaptureInputRequest(amount="4.00"))
+    assert isinstance(taken, models.HoldOutput)
+    assert (taken.status, taken.captured_amount) == ("captured", "4.00")
+    assert (wallet_me.sync(client=alice).balance, wallet_me.sync(client=alice).held) == ("71.00", "0.00")
+
     # Logout: the refresh token is dead.
     out = logout.sync_detailed(client=alice, body=models.LogoutInputRequest(refresh=pair.refresh))
     assert out.status_code == 204
