@@ -55,6 +55,8 @@ def _why(data_dir: Path, exc: BaseException) -> str:
     text = f"{exc}"
     if isinstance(exc, OSError) and exc.errno == 28:
         return "the disk is full"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror.lower()}: {exc.filename}"
     tail = _log_tail(data_dir)
     if "No space left" in text or "No space left" in tail:
         return "the disk is full"
@@ -74,9 +76,9 @@ def _server(data_dir: Path):
         raise EmbeddedDatabaseError(
             "DATABASE_URL is not set and the embedded PostgreSQL is not installed: run `make run` "
             "(it installs requirements.txt), or set DATABASE_URL.") from exc
-    # Made here, before the wheel's lock: its own mkdir refuses a folder a second process just made.
-    data_dir.mkdir(parents=True, exist_ok=True)
     try:
+        # Made here, before the wheel's lock: its own mkdir refuses a folder a second process just made.
+        data_dir.mkdir(parents=True, exist_ok=True)
         return get_server(data_dir, cleanup_mode=None)
     except Exception as exc:
         raise EmbeddedDatabaseError(
