@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schema migrate seed clean bench bench-tools fleet screenshots
+.PHONY: run test lint schema migrate seed clean bench bench-tools fleet screenshots docs docs-serve
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-docs.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -49,8 +49,19 @@ screenshots: $(VENV)/.installed
 	WEB_SCREENSHOTS_DIR="$(CURDIR)/docs" REQUIRE_BROWSER_TEST=1 \
 		$(PY) -m pytest tests/browser/test_web_client.py -k screenshots
 
+## The documentation site: docs/ built into site/ in strict mode (a broken link, a missing page
+## or a page left out of the nav fails the build), as CI builds it; docs-serve rebuilds on edit.
+DOCS_PORT ?= 8001
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs
+
+docs: $(VENV)/.installed
+	$(MKDOCS) build --strict
+
+docs-serve: $(VENV)/.installed
+	$(MKDOCS) serve --strict -a $(HOST):$(DOCS_PORT)
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var site .pytest_cache .ruff_cache
 
 ## A/B benchmark: the working tree against a baseline revision, same cells alternating; writes
 ## BENCHMARKS.md. Not part of CI (about 15 minutes). BENCH_ARGS=--quick for a smoke run (about 4 min).

@@ -1,4 +1,4 @@
-"""The apps import one another only as the README's Architecture section says.
+"""The apps import one another only in the direction ``docs/architecture.md`` draws.
 
 Every import under ``apps/`` is read from the source (local imports inside
 functions included), so a new dependency against the direction of the map
@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 
 APPS = settings.BASE_DIR / "apps"
-# README, "Architecture": users → wallets → transactions → core; web stands alone.
+# docs/architecture.md: users → wallets → transactions → core; web stands alone.
 MAY_IMPORT = {
     "core": set(),
     "transactions": {"core"},
@@ -45,7 +45,3 @@ def test_apps_import_only_in_the_direction_of_the_map():
                 wrong.append(f"{path.relative_to(settings.BASE_DIR)} imports apps.{other}")
     assert wrong == []
 
-
-def test_the_readme_states_the_same_direction():
-    readme = (settings.BASE_DIR / "README.md").read_text()
-    assert "Dependencies flow one way: `users` → `wallets` → `transactions` → `core`\n" in readme
