@@ -64,7 +64,7 @@ clean:
 	rm -rf $(VENV) var site .pytest_cache .ruff_cache
 
 ## A/B benchmark: the working tree against a baseline revision, same cells alternating; writes
-## BENCHMARKS.md. Not part of CI (about 15 minutes). BENCH_ARGS=--quick for a smoke run (about 4 min).
+## docs/benchmarks/results.md, judged by bench/targets.toml. Not part of CI (about 15 minutes). BENCH_ARGS=--quick for a smoke run (about 4 min).
 ## BENCH_BASELINE=<rev> (default: the tag bench-baseline, else HEAD); BENCH_NEW=<rev> benches a
 ## revision instead of the working tree.
 BENCH_BASELINE ?=
@@ -78,6 +78,7 @@ $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 # a wrk 4.x binary already on PATH will do). pgbench (PostgreSQL's client package) drives the ceiling.
 bench-tools:
 	@command -v wrk >/dev/null 2>&1 || sh scripts/apt-install.sh wrk
+	@command -v pgbench >/dev/null 2>&1 || sh scripts/apt-install.sh postgresql-client
 
 bench: $(VENV)/.bench-installed bench-tools
 	$(PY) -m bench.run $(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE)) \

@@ -182,7 +182,7 @@ def snapshot_working_tree(repo: Path, path: Path) -> list[str]:
     """Copy the working tree's files (tracked and untracked, not ignored) to ``path``.
 
     The service then runs from a fixed copy: edits made to the working tree during the run do
-    not reach it, and its ``var/`` (SQLite, the filesystem broker) is the copy's own.
+    not reach it.
     Returns the paths that differ from HEAD (``git status --porcelain``).
     """
     listing = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
