@@ -23,7 +23,6 @@ from decimal import Decimal
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FUNDING = Decimal("1000000.00")
 
 
 def _use_revision(root: Path) -> None:
@@ -47,19 +46,16 @@ def _log(message: str) -> None:
 def setup(args) -> dict:
     import seed
     from django.core.management import call_command
-    from django.db import connection
 
     began = time.perf_counter()
     call_command("migrate", verbosity=0)
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        seed.separate_id_spaces()
-    pool = seed.create_users("bench", args.pool)
-    seed.fund(pool, FUNDING)
+    seed.separate_id_spaces()
+    pool = seed.create_users(args.prefix, args.pool)
+    seed.fund(pool, args.amount)
     users = [{"id": u.pk, "token": seed.token_for(u)} for u in pool]
     Path(args.tokens).write_text("".join(f"{u['id']} {u['token']}\n" for u in users))
-    out = {"vendor": connection.vendor, "users": len(users), "first_user": users[0]["id"],
-           "token": users[0]["token"], "user_ids": [u["id"] for u in users]}
+    out = {"users": len(users), "first_user": users[0]["id"], "token": users[0]["token"],
+           "user_ids": [u["id"] for u in users], "deposits": str(args.amount * len(users))}
     if args.capture:
         from capture import capture_transfer
 
@@ -97,6 +93,8 @@ def main(argv=None) -> int:
     parser.add_argument("--root", required=True, help="the revision's tree (its config and apps)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--pool", type=int, default=1000, help="funded users")
+    parser.add_argument("--prefix", default="bench", help="their usernames' prefix")
+    parser.add_argument("--amount", type=Decimal, default=Decimal("1000000.00"), help="each one's deposit")
     parser.add_argument("--tokens", help="setup: where to write '<id> <token>' lines")
     parser.add_argument("--capture", action="store_true", help="setup: capture one transfer's SQL")
     parser.add_argument("--history-rows", default="", help="setup: history sizes, comma-separated")

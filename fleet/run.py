@@ -106,7 +106,7 @@ def fleet_run(options: Options, say=log) -> dict:
         stack.start_infrastructure()
         stack.migrate()
         seeded = stack.seed(users=options.users, amount=options.funding)
-        tokens = {user["id"]: user["token"] for user in seeded["users"]}
+        tokens = seeded["tokens"]
         say(f"{shape.webs} web processes ({shape.web_concurrency} gunicorn workers each) on ports "
             f"{', '.join(map(str, stack.web_ports))}, {shape.workers} Celery workers, {shape.beats} beats")
         start_service(stack)

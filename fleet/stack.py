@@ -117,12 +117,18 @@ class Stack:
             raise RuntimeError(f"migrate failed:\n{done.stdout}{done.stderr}")
 
     def seed(self, *, users: int, amount: str) -> dict:
-        command = [sys.executable, "-m", "fleet.prepare", "--users", str(users), "--amount", amount]
+        """Funded users and their tokens, by the benchmark's own seeding (``bench/prepare.py``)."""
+        out, tokens = self.tmp / "prepare.json", self.tmp / "tokens.txt"
+        command = [sys.executable, str(service.ROOT / "bench" / "prepare.py"), "--root", str(service.ROOT),
+                   "--out", str(out), "--tokens", str(tokens), "--pool", str(users), "--prefix", "fleet",
+                   "--amount", amount]
         done = subprocess.run(command, cwd=service.ROOT, env=self.env(), capture_output=True, text=True,
                               timeout=300)
         if done.returncode != 0:
-            raise RuntimeError(f"fleet.prepare failed:\n{done.stdout}{done.stderr}")
-        return json.loads(done.stdout.splitlines()[-1])
+            raise RuntimeError(f"bench/prepare.py failed:\n{done.stdout}{done.stderr}")
+        pairs = (line.split() for line in tokens.read_text().splitlines())
+        return {"tokens": {int(user): token for user, token in pairs},
+                "deposits": json.loads(out.read_text())["deposits"]}
 
     # -- the service's processes ---------------------------------------------------------------------
 

@@ -113,7 +113,10 @@ def wait_worker(name: str, broker_url: str, *, alive: Callable[[], bool], log: C
     """Until the worker ``name`` answers Celery's ``ping`` (its pool is up and it consumes)."""
     from celery import Celery
 
-    app = Celery("toolbox", broker=broker_url, set_as_current=False)
+    # Both directions named outright: Celery prefers a CELERY_BROKER_URL in the environment to an
+    # app's broker_url, and the caller's environment may name another broker.
+    app = Celery("toolbox", set_as_current=False)
+    app.conf.update(broker_read_url=broker_url, broker_write_url=broker_url)
     try:
         _wait(f"the Celery worker {name}",
               lambda: bool(app.control.ping(destination=[node(name)], timeout=0.5)), alive, log, timeout)
