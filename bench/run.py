@@ -11,8 +11,8 @@ same machine, because a ceiling measured on another day is no yardstick here:
    SQL of one captured transfer. A third database, for the new revision only, holds the
    10k and 1M-row histories and the pyinstrument profile's transfers.
 3. Both revisions' services run side by side (gunicorn, each with its own
-   ``config/gunicorn.py``, on ports ``--port`` and ``--port`` + 1; the idle one costs
-   nothing). Each cell is measured for baseline, new, baseline, new (``--rounds``)
+   ``config/gunicorn.py``, on two free ports, or ``--port`` and ``--port`` + 1; the idle
+   one costs nothing). Each cell is measured for baseline, new, baseline, new (``--rounds``)
    back to back, so that the machine's drift falls on both alike: ``ceiling``
    (pgbench), ``spread``, ``hot``, ``read`` (wrk, ``bench/wrk/*.lua``) at each client
    count; then ``spread`` at 32 clients while a Celery worker and beat render receipts
@@ -25,10 +25,12 @@ same machine, because a ceiling measured on another day is no yardstick here:
    new/baseline ratios, the targets of ``bench/targets.toml`` with PASS/FAIL) goes to stdout
    and ``docs/benchmarks/results.md``.
 
-The processes, their environment, readiness (``/readyz``, Celery's ping) and the databases
-come from ``toolbox``, as for the fleet test. Exits non-zero when a ledger is not intact and,
-with ``--strict``, when a target fails. Every process started is stopped, and the worktrees,
-databases and temporary files removed, at the end, on an error and on Ctrl-C.
+Each run has databases named with its own id and a Redis server of its own, so runs from
+several checkouts on one machine do not meet. The processes, their environment, readiness
+(``/readyz``, Celery's ping) and the databases come from ``toolbox``, as for the fleet test.
+Exits non-zero when a ledger is not intact and, with ``--strict``, when a target fails. Every
+process started is stopped, and the worktrees, databases and temporary files removed, at the
+end, on an error and on Ctrl-C.
 """
 import argparse
 import base64
@@ -39,6 +41,7 @@ import math
 import os
 import platform
 import random
+import secrets
 import shutil
 import signal
 import subprocess
@@ -53,12 +56,12 @@ from bench.httpload import EXPECTED_STATUS, WrkRun, summarize_wrk, wrk_command
 from bench.procs import BlackHole, CpuMeter, cpu_per_op, machine_share
 from bench.report import TOP as TOP_CLIENTS  # the client count the targets are judged at
 from toolbox import client, db, service
-from toolbox.processes import Processes, port_free
+from toolbox.processes import Processes, free_port, port_free
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PG = db.server()
-REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
+# Each run's own: the databases are these names with the run's id, Redis is a server of the run's.
 DATABASES = {"baseline": "wallet_bench_baseline", "new": "wallet_bench_new",
              "history": "wallet_bench_history", "drain": "wallet_bench_drain"}
 REDIS_DBS = {"baseline": 5, "new": 6, "history": 8, "drain": 8}
@@ -87,7 +90,8 @@ def parse_args(argv=None):
     parser.add_argument("--drain-revisions", choices=["both", "new", "none"], default="both")
     parser.add_argument("--workers", type=int, default=None,
                         help="gunicorn workers (default: each revision's config/gunicorn.py)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8765)))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 0)),
+                        help="first of three consecutive ports (default: three free ones)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run (3-4 minutes): one round, short cells, small histories and burst")
     parser.add_argument("--strict", action="store_true", help="exit non-zero when a target fails")
@@ -130,13 +134,6 @@ def pg_counts(name: str) -> dict:
             "owed": transactions - ready}
 
 
-def redis_flush(number: int) -> None:
-    import redis
-
-    with contextlib.suppress(redis.RedisError):
-        redis.Redis.from_url(f"{REDIS}/{number}").flushdb()
-
-
 def history_cursor(position: int) -> str:
     """A ``CursorPagination`` cursor that starts after ``position`` (DRF's encoding)."""
     return base64.b64encode(urlencode({"p": str(position)}).encode()).decode()
@@ -170,6 +167,10 @@ class Bench:
         self.notes: list[str] = []
         self.history_data: dict = {}
         self.started = time.time()
+        self.run_id = secrets.token_hex(3)
+        self.redis = ""
+        first = args.port
+        self.ports = [first, first + 1, first + 2] if first else [free_port() for _ in range(3)]
 
     # -- trees, databases, environments --------------------------------------------------------
 
@@ -203,24 +204,27 @@ class Bench:
         for rev in self.revisions:
             if rev.worktree and rev.root is not None:
                 procs.worktree_remove(ROOT, rev.root)
-        for number in set(REDIS_DBS.values()):
-            redis_flush(number)
         if not self.args.keep_databases:
             for name in self.databases:
                 db.drop(PG, name)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
+    def database(self, purpose: str) -> str:
+        return f"{DATABASES[purpose]}_{self.run_id}"
+
     def fresh(self, purpose: str) -> None:
         """The database and Redis database of ``purpose``, emptied."""
-        db.create(PG, DATABASES[purpose])
-        self.databases.append(DATABASES[purpose])
-        redis_flush(REDIS_DBS[purpose])
+        import redis
+
+        db.create(PG, self.database(purpose))
+        self.databases.append(self.database(purpose))
+        redis.Redis.from_url(f"{self.redis}/{REDIS_DBS[purpose]}").flushdb()
 
     def env(self, purpose: str, *, broker: str | None = None) -> dict:
-        database, redis_db = DATABASES[purpose], REDIS_DBS[purpose]
+        database, redis_db = self.database(purpose), REDIS_DBS[purpose]
         return service.environment(
             os.environ, secret=self.secret, database_url=db.url(PG, database),
-            broker_url=broker or f"{REDIS}/{redis_db}", cache_url=f"{REDIS}/{redis_db}",
+            broker_url=broker or f"{self.redis}/{redis_db}", cache_url=f"{self.redis}/{redis_db}",
             files=self.tmp / f"files-{database}", JWT_ACCESS_MINUTES=str(24 * 60))
 
     def prepare(self, rev: Revision, env: dict, *, extra: list[str], name: str) -> dict:
@@ -237,7 +241,7 @@ class Bench:
         return json.loads(out.read_text())
 
     def setup_database(self, rev: Revision) -> None:
-        database = DATABASES[rev.label]
+        database = self.database(rev.label)
         log(f"{rev.label}: fresh database {database}, migrated and seeded by its own code")
         self.fresh(rev.label)
         rev.tokens = self.tmp / f"tokens-{rev.label}.txt"
@@ -255,8 +259,8 @@ class Bench:
         sizes = self.args.history_rows
         if not sizes and not self.args.profile_transfers:
             return
-        log(f"history: database {DATABASES['history']} ({', '.join(f'{s:,}' for s in sizes)} rows) and the "
-            "profile, new revision only")
+        rows = ", ".join(f"{s:,}" for s in sizes)
+        log(f"history: database {self.database('history')} ({rows} rows) and the profile, new revision only")
         self.fresh("history")
         RESULTS.mkdir(parents=True, exist_ok=True)
         self.history_data = self.prepare(rev, self.env("history"), name="history", extra=[
@@ -267,12 +271,12 @@ class Bench:
     # -- services ---------------------------------------------------------------------------------
 
     def port(self, rev: Revision) -> int:
-        """The revision's healthy service; ``--port`` + 2 serves the short-lived extra instances."""
-        return self.args.port + (0 if rev.label == "baseline" else 1)
+        """The revision's healthy service; ``self.ports[2]`` serves the short-lived extra instances."""
+        return self.ports[0 if rev.label == "baseline" else 1]
 
     def start_web(self, rev: Revision, env: dict, *, name: str, port: int, needs: tuple[str, ...] = ()):
         if not port_free(port):
-            raise RuntimeError(f"port {port} is taken (set BENCH_PORT or --port)")
+            raise RuntimeError(f"port {port} is taken (set BENCH_PORT or --port, or neither)")
         extra = ["--log-level", "warning"]
         if self.args.workers:
             extra += ["--workers", str(self.args.workers)]
@@ -355,7 +359,7 @@ class Bench:
     def ceiling_cell(self, rev: Revision, clients: int) -> dict | None:
         if not rev.data["sql"].get("statements"):
             return None
-        sizes = pg_counts(DATABASES[rev.label])
+        sizes = pg_counts(self.database(rev.label))
         out = self.tmp / f"ceiling-{time.time_ns()}.json"
         command = [sys.executable, "-m", "bench.ceiling", "--plan", str(rev.sql_plan), "--clients",
                    str(clients), "--warmup", str(self.args.warmup), "--duration", str(self.args.duration),
@@ -422,7 +426,7 @@ class Bench:
         broker = f"redis://127.0.0.1:{self.black_hole.port}/0"
         for round_ in rounds:
             for rev in revisions:
-                name, port = f"gunicorn-{rev.label}-blackhole", self.args.port + 2
+                name, port = f"gunicorn-{rev.label}-blackhole", self.ports[2]
                 self.start_web(rev, self.env(rev.label, broker=broker), name=name, port=port,
                                needs=("database",))
                 cell = self.http_cell(rev, "spread", TOP_CLIENTS, service_name=name, port=port)
@@ -432,7 +436,7 @@ class Bench:
 
     def e2e_cell(self, rev: Revision) -> dict:
         """spread at 32 clients while one worker and beat render receipts on the same cores."""
-        database = DATABASES[rev.label]
+        database = self.database(rev.label)
         self.start_receipt_workers(rev, self.env(rev.label), rev.label)
         self.settle(timeout=5)
         try:
@@ -458,7 +462,7 @@ class Bench:
         if not self.history_data.get("history"):
             return []
         log("history pages (new revision)")
-        port = self.args.port + 2
+        port = self.ports[2]
         self.start_web(rev, self.env("history"), name="gunicorn-history", port=port)
         pages = []
         for owner in self.history_data["history"]:
@@ -500,10 +504,10 @@ class Bench:
         """A burst of transfers with no worker running, then one worker and beat until drained."""
         log(f"receipt drain: {rev.label} (a fresh database, no worker during the burst)")
         self.fresh("drain")
-        env, database = self.env("drain"), DATABASES["drain"]
+        env, database = self.env("drain"), self.database("drain")
         tokens = self.tmp / f"tokens-drain-{rev.label}.txt"
         self.prepare(rev, env, name=f"drain-{rev.label}", extra=["--pool", "100", "--tokens", str(tokens)])
-        name, port, target = f"gunicorn-drain-{rev.label}", self.args.port + 2, self.args.drain_burst
+        name, port, target = f"gunicorn-drain-{rev.label}", self.ports[2], self.args.drain_burst
         self.start_web(rev, env, name=name, port=port)
         before = pg_counts(database)
         run = self.wrk(port, "spread", DRAIN_CLIENTS, 600, tokens, stop_after=math.ceil(target / 2))
@@ -553,6 +557,7 @@ class Bench:
         baseline_ref = args.baseline or default_baseline()
         log(f"baseline: {baseline_ref}; new: {args.new or 'the working tree'}; {args.rounds} round(s), "
             f"{args.warmup:g} s warm-up + {args.duration:g} s per cell; wrk, pgbench")
+        self.redis = f"redis://127.0.0.1:{service.start_redis(self.processes, self.tmp)}"
         baseline = self.checkout("baseline", baseline_ref)
         new = self.checkout("new", args.new)
         log(f"  baseline: {baseline.description}")

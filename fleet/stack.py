@@ -13,11 +13,8 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import redis
 
 from fleet import pgbouncer
 from toolbox import db, service
@@ -63,10 +60,7 @@ class Stack:
         executable = pgbouncer.ensure_installed(self.log)
         db.create(self.server, self.database)
         self.database_created = True
-        self.redis_port = free_port()
-        self.processes.start("redis", ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
-                                       "--save", "", "--appendonly", "no", "--dir", str(self.tmp)],
-                             cwd=self.tmp, env=dict(os.environ))
+        self.redis_port = service.start_redis(self.processes, self.tmp)
         self.pgbouncer_port = free_port()
         directory = self.tmp / "pgbouncer"
         directory.mkdir(mode=0o755)
@@ -77,20 +71,6 @@ class Stack:
                              env=dict(os.environ))
         pgbouncer.wait_ready(self.pgbouncer_port, self.database, self.server["user"],
                              lambda: self.processes.alive("pgbouncer"))
-        self._wait_redis()
-
-    def _wait_redis(self) -> None:
-        client = redis.Redis(host="127.0.0.1", port=self.redis_port, socket_connect_timeout=1)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.RedisError as exc:
-                if not self.processes.alive("redis") or time.monotonic() > deadline:
-                    tail = self.processes.log_tail("redis")
-                    raise RuntimeError(f"redis-server did not start:\n{tail}") from exc
-                time.sleep(0.1)
 
     # -- the service's environment and commands ---------------------------------------------------
 

@@ -5,6 +5,7 @@ ready when ``/readyz`` says so (as a load balancer asks), a Celery worker when i
 Celery's own ``ping`` over the broker under its node name.
 """
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from toolbox import client
+from toolbox.processes import Processes, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # Inherited settings that would point the service elsewhere than the run says.
@@ -80,6 +82,25 @@ def verify_ledger(root: Path, env: dict) -> str:
     """``manage.py verify_ledger``: ``"clean"``, or ``"FAILED: "`` and what it reported."""
     done = manage(root, env, "verify_ledger")
     return "clean" if done.returncode == 0 else f"FAILED: {(done.stdout + done.stderr).strip()[-3000:]}"
+
+
+def start_redis(processes: Processes, directory: Path, name: str = "redis") -> int:
+    """A Redis of the run's own on a free port, nothing persisted; its port once it answers."""
+    import redis
+
+    port = free_port()
+    processes.start(name, ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                           "--appendonly", "no", "--dir", str(directory)], cwd=directory,
+                    env=dict(os.environ))
+    probe = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
+
+    def ready() -> bool:
+        with contextlib.suppress(redis.RedisError):
+            return probe.ping()
+        return False
+
+    _wait("redis-server", ready, lambda: processes.alive(name), lambda: processes.log_tail(name), 20)
+    return port
 
 
 def _wait(what: str, ready: Callable[[], bool], alive: Callable[[], bool], log: Callable[[], str],
