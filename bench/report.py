@@ -10,7 +10,6 @@ from pathlib import Path
 
 from bench.stats import fmt, format_errors, markdown_table, median
 
-NOTES = Path(__file__).resolve().parent / "NOTES.md"
 REVS = ("baseline", "new")
 CELLS = ("ceiling", "spread", "hot", "read", "e2e", "blackhole")
 CELL_LABELS = {
@@ -253,29 +252,25 @@ def ab_table(agg: dict) -> str:
                            "rounds /s (base · new)", "errors (base · new)"], rows)
 
 
-def latency_table(agg: dict) -> str:
-    rows = []
+def _by_revision(agg: dict):
+    """(cell, clients, revision, summary) for every measured cell, in the report's order."""
     for cell, clients in _sorted_cells(agg):
         for rev in REVS:
-            s = agg[(cell, clients)].get(rev)
-            if s:
-                share = f"{s['machine_cpu']:.0%}" if s["machine_cpu"] == s["machine_cpu"] else "-"
-                rows.append([CELL_LABELS[cell], clients, rev, s["p50_ms"], s["p95_ms"], s["p99_ms"],
-                             s["max_ms"], share])
+            if summary := agg[(cell, clients)].get(rev):
+                yield CELL_LABELS[cell], clients, rev, summary
+
+
+def latency_table(agg: dict) -> str:
+    rows = [[cell, clients, rev, s["p50_ms"], s["p95_ms"], s["p99_ms"], s["max_ms"],
+             f"{s['machine_cpu']:.0%}" if s["machine_cpu"] == s["machine_cpu"] else "-"]
+            for cell, clients, rev, s in _by_revision(agg)]
     return markdown_table(["cell", "clients", "revision", "p50 ms", "p95 ms", "p99 ms", "max ms",
                            "machine CPU"], rows)
 
 
 def cpu_table(agg: dict) -> str:
-    rows = []
-    for cell, clients in _sorted_cells(agg):
-        for rev in REVS:
-            s = agg[(cell, clients)].get(rev)
-            if s:
-                spent = s["cpu_ms"]
-                rows.append([CELL_LABELS[cell], clients, rev,
-                             *[fmt(spent.get(group, 0.0), 2) for group in CPU_GROUPS],
-                             fmt(sum(spent.values()), 2)])
+    rows = [[cell, clients, rev, *[fmt(s["cpu_ms"].get(group, 0.0), 2) for group in CPU_GROUPS],
+             fmt(sum(s["cpu_ms"].values()), 2)] for cell, clients, rev, s in _by_revision(agg)]
     return markdown_table(["cell", "clients", "revision", *CPU_GROUPS, "total"], rows)
 
 
@@ -486,6 +481,5 @@ def render(*, meta, records, history, drains, ledgers, sql, documented,
                                                    for name, share in profile["top_functions"]]),
             "",
         ]
-    if NOTES.exists():
-        out += [NOTES.read_text().rstrip(), ""]
+    out += ["How to read these figures, and dated readings of earlier runs: [Notes](notes.md).", ""]
     return "\n".join(out), failures
