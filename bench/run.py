@@ -530,20 +530,22 @@ class Bench:
 
         tag, started = f"drain-{rev.label}", time.monotonic()
         self.start_receipt_workers(rev, env, tag)
-        ready_at, sample, first_at = time.monotonic(), self.meter.sample(), None
-        while True:
+        # Counted from the ping's answer: what beat's first tick had the worker render while the
+        # answer was on its way is neither in the count nor in the time.
+        ready_at, sample, counts = time.monotonic(), self.meter.sample(), pg_counts(database)
+        at_ready = counts["ready"]
+        first_at = ready_at if at_ready > queued["ready"] else None
+        while counts["owed"] > 0 and time.monotonic() - ready_at < self.args.drain_cap:
             time.sleep(0.1)
-            counts, now = pg_counts(database), time.monotonic()
+            counts = pg_counts(database)
             if first_at is None and counts["ready"] > queued["ready"]:
-                first_at = now
-            if counts["owed"] <= 0 or now - ready_at >= self.args.drain_cap:
-                break
+                first_at = time.monotonic()
         end, end_sample = time.monotonic(), self.meter.sample()
         self.stop_receipt_workers(tag)
-        rendered = counts["ready"] - queued["ready"]
+        rendered = counts["ready"] - at_ready
         result.update(left=counts["owed"], rendered=rendered, startup_s=ready_at - started,
                       first_s=math.nan if first_at is None else first_at - ready_at,
-                      drain_s=end - ready_at, per_s=rendered / (end - ready_at),
+                      drain_s=end - ready_at, per_s=rendered / max(end - ready_at, 1e-9),
                       celery_ms_per_receipt=(end_sample["groups"]["Celery"] - sample["groups"]["Celery"])
                       / procs.HERTZ * 1000 / rendered if rendered else math.nan)
         log(f"  drain: {result['per_s']:.1f} receipts/s from the worker's start ({result['startup_s']:.1f} s "

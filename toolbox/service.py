@@ -104,7 +104,7 @@ def start_redis(processes: Processes, directory: Path, name: str = "redis") -> i
 
 
 def _wait(what: str, ready: Callable[[], bool], alive: Callable[[], bool], log: Callable[[], str],
-          timeout: float) -> None:
+          timeout: float, every: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
     while True:
         with contextlib.suppress(OSError, ValueError):
@@ -114,7 +114,7 @@ def _wait(what: str, ready: Callable[[], bool], alive: Callable[[], bool], log: 
             raise RuntimeError(f"{what} exited before it was ready:\n{log()}")
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} was not ready within {timeout:.0f} s:\n{log()}")
-        time.sleep(0.2)
+        time.sleep(every)
 
 
 def wait_web(port: int, *, alive: Callable[[], bool], log: Callable[[], str] = str, timeout: float = 90,
@@ -139,7 +139,10 @@ def wait_worker(name: str, broker_url: str, *, alive: Callable[[], bool], log: C
     app = Celery("toolbox", set_as_current=False)
     app.conf.update(broker_read_url=broker_url, broker_write_url=broker_url)
     try:
+        # A worker answers in milliseconds once it listens: short pings, often, so that the
+        # moment it is ready is known to within a few tenths of a second.
         _wait(f"the Celery worker {name}",
-              lambda: bool(app.control.ping(destination=[node(name)], timeout=0.5)), alive, log, timeout)
+              lambda: bool(app.control.ping(destination=[node(name)], timeout=0.2)), alive, log, timeout,
+              every=0.05)
     finally:
         app.close()
