@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint schema migrate seed clean bench bench-tools fleet screenshots
+.PHONY: run test test-fast lint schema migrate seed clean bench bench-tools fleet screenshots docs docs-serve
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-docs.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -54,13 +54,24 @@ screenshots: $(VENV)/.installed
 	WEB_SCREENSHOTS_DIR="$(CURDIR)/docs" REQUIRE_BROWSER_TEST=1 \
 		$(PY) -m pytest tests/browser/test_web_client.py -k screenshots
 
+## The documentation site: docs/ built into site/ in strict mode (a broken link, a missing page
+## or a page left out of the nav fails the build), as CI builds it; docs-serve rebuilds on edit.
+DOCS_PORT ?= 8001
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs
+
+docs: $(VENV)/.installed
+	$(MKDOCS) build --strict
+
+docs-serve: $(VENV)/.installed
+	$(MKDOCS) serve --strict -a $(HOST):$(DOCS_PORT)
+
 clean:
 	-$(PY) -m config.embedded_postgres stop var/postgres 2>/dev/null
 	-$(PY) -m config.embedded_postgres stop var/postgres-test 2>/dev/null
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var site .pytest_cache .ruff_cache
 
 ## A/B benchmark: the working tree against a baseline revision, same cells alternating; writes
-## BENCHMARKS.md. Not part of CI (about 15 minutes). BENCH_ARGS=--quick for a smoke run (about 4 min).
+## docs/benchmarks/results.md, judged by bench/targets.toml. Not part of CI (about 15 minutes). BENCH_ARGS=--quick for a smoke run (about 4 min).
 ## BENCH_BASELINE=<rev> (default: the tag bench-baseline, else HEAD); BENCH_NEW=<rev> benches a
 ## revision instead of the working tree.
 BENCH_BASELINE ?=
@@ -74,6 +85,7 @@ $(VENV)/.bench-installed: $(VENV)/.installed requirements-bench.txt
 # a wrk 4.x binary already on PATH will do). pgbench (PostgreSQL's client package) drives the ceiling.
 bench-tools:
 	@command -v wrk >/dev/null 2>&1 || sh scripts/apt-install.sh wrk
+	@command -v pgbench >/dev/null 2>&1 || sh scripts/apt-install.sh postgresql-client
 
 bench: $(VENV)/.bench-installed bench-tools
 	$(PY) -m bench.run $(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE)) \

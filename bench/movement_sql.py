@@ -14,9 +14,7 @@ the shipped code:
 - ``orm_balances``: the balance UPDATE through ``update()`` with ``F``, ``Case`` and
   ``Round`` instead of ``balances_apply``;
 - ``orm_rows``: ``objects.create`` / ``bulk_create`` for the log row, its entries and
-  the receipt instead of ``movement_record``;
-- ``three_inserts``: the same three inserts in plain SQL, one statement each (what
-  SQLite runs), instead of the CTE.
+  the receipt instead of ``movement_record``.
 
 Printed per variant: the median over rounds of CPU (``time.process_time``) and wall
 time per movement, and the difference from ``shipped``. A positive difference is what
@@ -32,7 +30,6 @@ from bench import django_setup
 
 
 def _variants() -> dict:
-    from django.db import connection
     from django.db.models import Case, DecimalField, F, Value, When
     from django.db.models.functions import Round
 
@@ -64,20 +61,10 @@ def _variants() -> dict:
         Receipt.objects.create(transaction=txn, status=Receipt.Status.PENDING, due_at=now)
         return txn
 
-    def three_inserts(*, kind, sender_id, receiver_id, amount, now, receiver_balance, sender_balance,
-                      description=""):
-        at = connection.ops.adapt_datetimefield_value(now)
-        parties = [(receiver_id, LedgerEntry.Direction.RECEIVED.value, sender_id, receiver_balance),
-                   (sender_id, LedgerEntry.Direction.SENT.value, receiver_id, sender_balance)]
-        row = [str(kind), sender_id, receiver_id, amount, at, description]
-        with connection.cursor() as cursor:
-            return ledger.movement_insert_each(cursor, row, parties, [Receipt.Status.PENDING.value, at, at])
-
     return {
         "shipped": (balances_apply, ledger.movement_record),
         "orm_balances": (orm_balances, ledger.movement_record),
         "orm_rows": (balances_apply, orm_rows),
-        "three_inserts": (balances_apply, three_inserts),
     }
 
 

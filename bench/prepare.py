@@ -1,22 +1,21 @@
-"""Database work inside one revision's code: ``python bench/prepare.py --root <revision> ...``.
+"""A revision's database, seeded by its own code: ``python bench/prepare.py --root <revision> ...``.
 
 ``bench.run`` benches two revisions of the service (a baseline git worktree and the
 working tree's snapshot), so whatever touches a revision's models, migrations or
 services runs here, in a process that imports that revision's ``config`` and ``apps``
 (``--root``) and reads its settings from the environment ``bench.run`` hands over:
 
-- ``setup``: migrate; funded users (real deposits through the revision's own service)
-  and their JWTs (``<id> <token>`` lines for the wrk scripts); optionally the SQL of
-  one captured transfer, histories of given sizes with the deep-page position, and a
-  pyinstrument profile of transfers through the WSGI app.
-- ``ledger``: money is conserved (SQL checks plus the revision's ``verify_ledger``).
+migrate; funded users (real deposits through the revision's own service) and their JWTs
+(``<id> <token>`` lines for the wrk scripts); optionally the SQL of one captured transfer,
+histories of given sizes with the deep-page position, and a pyinstrument profile of
+transfers through the WSGI app. (The ledger is checked afterwards by the revision's own
+``manage.py verify_ledger``.)
 
 Writes one JSON document to ``--out``. Run as a script, not with ``-m``: the revision's
 tree may hold a ``bench`` package of its own; the helpers (``seed``, ``capture``,
 ``profiling``) are imported from this file's directory.
 """
 import argparse
-import io
 import json
 import sys
 import time
@@ -24,7 +23,6 @@ from decimal import Decimal
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FUNDING = Decimal("1000000.00")
 
 
 def _use_revision(root: Path) -> None:
@@ -48,19 +46,16 @@ def _log(message: str) -> None:
 def setup(args) -> dict:
     import seed
     from django.core.management import call_command
-    from django.db import connection
 
     began = time.perf_counter()
     call_command("migrate", verbosity=0)
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        seed.separate_id_spaces()
-    pool = seed.create_users("bench", args.pool)
-    seed.fund(pool, FUNDING)
+    seed.separate_id_spaces()
+    pool = seed.create_users(args.prefix, args.pool)
+    seed.fund(pool, args.amount)
     users = [{"id": u.pk, "token": seed.token_for(u)} for u in pool]
     Path(args.tokens).write_text("".join(f"{u['id']} {u['token']}\n" for u in users))
-    out = {"vendor": connection.vendor, "users": len(users), "first_user": users[0]["id"],
-           "token": users[0]["token"], "user_ids": [u["id"] for u in users]}
+    out = {"users": len(users), "first_user": users[0]["id"], "token": users[0]["token"],
+           "user_ids": [u["id"] for u in users], "deposits": str(args.amount * len(users))}
     if args.capture:
         from capture import capture_transfer
 
@@ -93,53 +88,13 @@ def setup(args) -> dict:
     return out
 
 
-def ledger(args) -> dict:
-    from django.core.management import call_command, get_commands
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(sum(balance), 0), count(*) FILTER (WHERE balance < 0) "
-                       "FROM wallets_wallet")
-        balances, negative = cursor.fetchone()
-        cursor.execute("SELECT coalesce(sum(amount), 0) FROM transactions_transaction WHERE kind = 'deposit'")
-        deposits = cursor.fetchone()[0]
-        cursor.execute("""
-            WITH flows AS (
-                SELECT receiver_id AS user_id, amount FROM transactions_transaction
-                UNION ALL
-                SELECT sender_id, -amount FROM transactions_transaction WHERE sender_id IS NOT NULL
-            )
-            SELECT count(*) FROM wallets_wallet w
-            LEFT JOIN (SELECT user_id, sum(amount) AS net FROM flows GROUP BY user_id) f
-                ON f.user_id = w.user_id
-            WHERE w.balance <> coalesce(f.net, 0)""")
-        mismatched = cursor.fetchone()[0]
-        cursor.execute("""
-            SELECT count(*) FROM transactions_transaction t
-            LEFT JOIN (SELECT transaction_id, count(*) AS n FROM transactions_ledgerentry
-                       GROUP BY transaction_id) e ON e.transaction_id = t.id
-            WHERE coalesce(e.n, 0) <> CASE WHEN t.sender_id IS NULL THEN 1 ELSE 2 END""")
-        bad_entries = cursor.fetchone()[0]
-    result = {"balances": str(balances), "deposits": str(deposits), "negative": negative,
-              "mismatched_wallets": mismatched, "transactions_without_both_entries": bad_entries,
-              "verify_ledger": "not available"}
-    if "verify_ledger" in get_commands():
-        try:
-            call_command("verify_ledger", stdout=io.StringIO())
-            result["verify_ledger"] = "passed"
-        except BaseException as exc:
-            result["verify_ledger"] = f"FAILED: {exc}"
-    result["ok"] = (balances == deposits and negative == 0 and mismatched == 0 and bad_entries == 0
-                    and not str(result["verify_ledger"]).startswith("FAILED"))
-    return result
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["setup", "ledger"])
     parser.add_argument("--root", required=True, help="the revision's tree (its config and apps)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--pool", type=int, default=1000, help="funded users")
+    parser.add_argument("--prefix", default="bench", help="their usernames' prefix")
+    parser.add_argument("--amount", type=Decimal, default=Decimal("1000000.00"), help="each one's deposit")
     parser.add_argument("--tokens", help="setup: where to write '<id> <token>' lines")
     parser.add_argument("--capture", action="store_true", help="setup: capture one transfer's SQL")
     parser.add_argument("--history-rows", default="", help="setup: history sizes, comma-separated")
@@ -148,7 +103,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.history_rows = [int(r) for r in args.history_rows.split(",") if r]
     _use_revision(Path(args.root))
-    result = setup(args) if args.command == "setup" else ledger(args)
+    result = setup(args)
     Path(args.out).write_text(json.dumps(result, default=str))
     return 0
 

@@ -1,11 +1,8 @@
-"""Processes of a benchmark run: the service and its workers, CPU accounting, the black-hole broker,
-the revisions' trees. Everything started here is registered and stopped by ``Processes.stop_all``.
-"""
-import contextlib
+"""The machine during a benchmark run: CPU accounting by process group, the black-hole broker,
+the revisions' trees. The processes themselves are ``toolbox.processes.Processes``."""
 import math
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -13,75 +10,6 @@ import time
 from pathlib import Path
 
 HERTZ = os.sysconf("SC_CLK_TCK")
-
-
-# --- child processes ------------------------------------------------------------
-
-class Processes:
-    """Children in sessions of their own, so that each is stopped with whatever it forked."""
-
-    def __init__(self, logdir: Path):
-        self.logdir = logdir
-        self.running: dict[str, subprocess.Popen] = {}
-
-    def start(self, name: str, command: list[str], *, cwd: Path, env: dict) -> subprocess.Popen:
-        if name in self.running:
-            raise RuntimeError(f"{name} is already running")
-        log = open(self.logdir / f"{name}.log", "ab")  # noqa: SIM115 - kept open by the child
-        try:
-            proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
-        finally:
-            log.close()
-        self.running[name] = proc
-        return proc
-
-    def pid(self, name: str) -> int | None:
-        proc = self.running.get(name)
-        return proc.pid if proc else None
-
-    def alive(self, name: str) -> bool:
-        proc = self.running.get(name)
-        return proc is not None and proc.poll() is None
-
-    def exit_status(self, name: str) -> str:
-        proc = self.running.get(name)
-        if proc is None or proc.poll() is None:
-            return "running"
-        code = proc.returncode
-        return f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-
-    def log_tail(self, name: str, lines: int = 15) -> str:
-        path = self.logdir / f"{name}.log"
-        if not path.exists():
-            return ""
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self, name: str, *, sig=signal.SIGTERM, grace: float = 15) -> None:
-        proc = self.running.pop(name, None)
-        if proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            if proc.poll() is None:
-                proc.send_signal(sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=grace)
-        # Whatever the main process left behind in its session (workers, pool children).
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=5)
-
-    def kill(self, name: str) -> None:
-        """SIGKILL ``name`` and everything in its session at once (no shutdown of any kind)."""
-        proc = self.running.pop(name)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for name in list(self.running):
-            self.stop(name, grace=10)
 
 
 # --- CPU accounting --------------------------------------------------------------
@@ -136,7 +64,7 @@ class CpuMeter:
     worker and beat, PostgreSQL (the postmaster and every backend), Redis; "other" is the rest of
     the machine's busy time (the load driver is measured separately, from its own rusage)."""
 
-    def __init__(self, processes: Processes):
+    def __init__(self, processes):
         self.processes = processes
 
     def _roots(self, table, service: str | None) -> dict[str, set[int]]:
@@ -227,18 +155,6 @@ class BlackHole:
         self.drop_connections()
 
 
-# --- HTTP readiness, ports --------------------------------------------------------------
-
-def port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 # --- the revisions' trees ---------------------------------------------------------------
 
 def git(root: Path, *args: str, check: bool = True) -> str:
@@ -266,7 +182,7 @@ def snapshot_working_tree(repo: Path, path: Path) -> list[str]:
     """Copy the working tree's files (tracked and untracked, not ignored) to ``path``.
 
     The service then runs from a fixed copy: edits made to the working tree during the run do
-    not reach it, and its ``var/`` (SQLite, the filesystem broker) is the copy's own.
+    not reach it.
     Returns the paths that differ from HEAD (``git status --porcelain``).
     """
     listing = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],

@@ -4,5 +4,5 @@
 front of a fresh PostgreSQL database, one Redis, three gunicorn web processes, two Celery
 workers and the relay's beat, all on 127.0.0.1; runs a bank test across the web processes
 while one web process and one worker are SIGKILLed and restarted; then checks the books
-and the receipts and prints a report. ``tests/test_fleet.py`` runs a short form of it.
+and the receipts and prints a report. ``tests/e2e/test_fleet.py`` runs a short form of it.
 """

@@ -8,7 +8,6 @@ ends acknowledged (201), refused (a 4xx with its code) or indeterminate (no answ
 """
 import http.client
 import itertools
-import json
 import random
 import socket
 import threading
@@ -16,6 +15,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+
+from toolbox import client
 
 TRANSFER = "/api/wallet/transfer/"
 REPLAYED = "Idempotent-Replayed"
@@ -83,30 +84,24 @@ class Client:
 
     def send(self, attempt: Attempt) -> Attempt:
         attempt.port = self.next_port()
-        connection = http.client.HTTPConnection("127.0.0.1", attempt.port, timeout=self.timeout)
-        headers = {"Content-Type": "application/json", "Idempotency-Key": attempt.key,
-                   "Authorization": f"Bearer {self.tokens[attempt.sender]}",
-                   "X-Forwarded-Proto": "https", "Connection": "close"}
         try:
-            connection.request("POST", TRANSFER, json.dumps(attempt.body), headers)
-            response = connection.getresponse()
-            raw = response.read()
+            answer = client.request(attempt.port, "POST", TRANSFER, token=self.tokens[attempt.sender],
+                                    body=attempt.body, timeout=self.timeout,
+                                    headers={"Idempotency-Key": attempt.key, "Connection": "close"})
         except (OSError, http.client.HTTPException) as exc:
             attempt.failure = _failure(exc)
             if attempt.failure == "refused":
                 self.passed_over[attempt.port] = time.monotonic() + PASS_OVER_SECONDS
             return attempt
-        finally:
-            connection.close()
-        attempt.status = response.status
-        body = json.loads(raw) if raw.startswith(b"{") else {}
-        if response.status == 201:
+        attempt.status = answer.status
+        body = answer.json() if answer.body.startswith(b"{") else {}
+        if answer.status == 201:
             attempt.txn_id = body["transaction"]["id"]
-            attempt.replayed = response.getheader(REPLAYED) == "true"
+            attempt.replayed = answer.headers.get(REPLAYED) == "true"
         else:
             attempt.code = body.get("code", "")
-            if response.status >= 500:
-                attempt.failure = f"{response.status} {attempt.code}".strip()
+            if answer.status >= 500:
+                attempt.failure = f"{answer.status} {attempt.code}".strip()
         return attempt
 
 

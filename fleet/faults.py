@@ -1,15 +1,16 @@
 """The faults of the fleet test, and readiness following the dependencies.
 
 A web process is SIGKILLed at a third of the load and a Celery worker at a half, each
-restarted a second later and waited for (``/readyz`` for the web process, its "ready" line
-for the worker). Whatever they were doing is lost: requests in flight, a claimed batch of
+restarted a second later and waited for (``/readyz`` for the web process, Celery's ping for
+the worker). Whatever they were doing is lost: requests in flight, a claimed batch of
 receipts.
 """
 import contextlib
 import time
 
 from fleet.bank import Load
-from fleet.stack import Stack, http_get
+from fleet.stack import Stack
+from toolbox import client
 
 LEASED_SQL = ("SELECT count(*) FROM transactions_receipt "
               "WHERE status = 'pending' AND attempts > 0 AND due_at > now()")
@@ -62,16 +63,20 @@ def readiness_follows_dependencies(stack: Stack) -> tuple[dict, list[str]]:
     """Every web process is live and ready; then with Redis stopped, and then PgBouncer,
     ``/readyz`` answers 503 naming the part while ``/healthz`` still answers 200."""
     failures, seen = [], {}
-    base = [f"http://127.0.0.1:{port}" for port in stack.web_ports]
-    for url in base:
+
+    def probe(port: int, path: str) -> tuple[int, dict]:
+        answer = client.request(port, "GET", path, timeout=5)
+        return answer.status, answer.json()
+
+    for port in stack.web_ports:
         for path in ("/healthz", "/readyz"):
-            status, body = http_get(url + path)
+            status, body = probe(port, path)
             if status != 200:
-                failures.append(f"{url}{path} answered {status} {body}")
+                failures.append(f"port {port} {path} answered {status} {body}")
     for part, process in (("broker", "redis"), ("database", "pgbouncer")):
         stack.processes.stop(process, grace=5)
-        status, body = http_get(base[0] + "/readyz")
-        live, _ = http_get(base[0] + "/healthz")
+        status, body = probe(stack.web_ports[0], "/readyz")
+        live, _ = probe(stack.web_ports[0], "/healthz")
         seen[f"{process} stopped"] = {"readyz": status, part: body.get(part), "healthz": live}
         if status != 503 or body.get(part) != "down" or live != 200:
             failures.append(f"with {process} stopped: /readyz {status} {body}, /healthz {live}")

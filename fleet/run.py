@@ -8,7 +8,8 @@
 3. ``--seconds`` of random transfers among ``--users`` users from ``--threads`` threads,
    round robin over the web processes; one web process is SIGKILLed and restarted at a third
    of the run, one worker at a half.
-4. The checks (``fleet.checks``), the lost requests retried with their keys, ``verify_ledger``,
+4. The checks (``fleet.checks``), the lost requests retried with their keys, ``verify_ledger``
+   (the books),
    every receipt ready; then readiness is shown to follow the broker and the pooler.
 
 Prints a report; exits 1 when any check fails. ``--json`` writes the report as JSON too.
@@ -29,9 +30,12 @@ from fleet.bank import Client, Load
 from fleet.faults import load_with_faults, readiness_follows_dependencies
 from fleet.pgbouncer import PoolWatch
 from fleet.report import render, summarize
-from fleet.stack import Shape, Stack, postgres_server
+from fleet.stack import Shape, Stack
+from toolbox import service
+from toolbox.db import DEFAULT_URL
+from toolbox.db import server as postgres_server
 
-DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_POSTGRES = DEFAULT_URL
 
 
 @dataclass
@@ -102,7 +106,7 @@ def fleet_run(options: Options, say=log) -> dict:
         stack.start_infrastructure()
         stack.migrate()
         seeded = stack.seed(users=options.users, amount=options.funding)
-        tokens = {user["id"]: user["token"] for user in seeded["users"]}
+        tokens = seeded["tokens"]
         say(f"{shape.webs} web processes ({shape.web_concurrency} gunicorn workers each) on ports "
             f"{', '.join(map(str, stack.web_ports))}, {shape.workers} Celery workers, {shape.beats} beats")
         start_service(stack)
@@ -147,13 +151,14 @@ def verify(stack: Stack, client: Client, attempts, report: dict, *, deposits: De
         report["retries"] = {"replayed": retries.replayed, "performed": retries.performed,
                              "refused": retries.refused}
         failures += retries.failures
-        failures += checks.check_books(
+        failures += checks.check_counts(
             db, deposits=deposits, users=users,
             transfers_expected=report["acknowledged"] + len(outcomes.present) + retries.performed)
-        ledger = stack.manage("verify_ledger")  # through PgBouncer, like every process of the fleet
-        report["verify_ledger"] = "clean" if ledger.returncode == 0 else "FAILED"
-        if ledger.returncode != 0:
-            failures.append(f"verify_ledger: {ledger.stdout}{ledger.stderr}"[-3000:])
+        # through PgBouncer, like every process of the fleet
+        report["verify_ledger"] = service.verify_ledger(service.ROOT, stack.env())
+        if report["verify_ledger"] != "clean":
+            failures.append(f"verify_ledger {report['verify_ledger']}")
+            report["verify_ledger"] = "FAILED"
         drain = checks.wait_receipts(db, since=load_end, timeout=stack.shape.lease_seconds + 120,
                                      media=stack.tmp / "media")
     report.update(receipts=drain.receipts, receipts_reclaimed=drain.reclaimed,

@@ -1,4 +1,4 @@
-"""The apps import one another only in the direction of the architecture map.
+"""The apps import one another only in the direction ``docs/architecture.md`` draws.
 
 Every import under ``apps/`` is read from the source (local imports inside
 functions included), so a new dependency against the direction of the map

@@ -3,7 +3,6 @@ import math
 
 import pytest
 
-from bench.ceiling import _bind
 from bench.httpload import parse_wrk_output, summarize_wrk, wrk_command
 from bench.procs import cpu_per_op, subtree_ticks
 from bench.report import aggregate, median_of, ratio, targets, unanswered
@@ -53,12 +52,6 @@ def test_fmt_shows_missing_and_unbounded_values():
     assert fmt(None) == "-"
     assert fmt(math.inf) == "∞"
     assert fmt(2.345, 2) == "2.35"
-
-
-def test_ceiling_binds_captured_parameters_by_role():
-    template = [{"role": "sender_user"}, {"const": True},
-                {"list": [{"role": "transaction_id"}, {"role": "transaction_id"}]}]
-    assert _bind(template, {"sender_user": 5, "transaction_id": 9}) == [5, True, [9, 9]]
 
 
 def test_pgbench_script_substitutes_each_parameter_by_its_role():
@@ -240,8 +233,7 @@ def _agg_for_targets(new_spread=400.0, new_p99=90.0, new_service=3.0, hole_p99=1
 
 
 def _targets(agg, **overrides):
-    ledger = {"balances": "1", "deposits": "1", "negative": 0, "mismatched_wallets": 0,
-              "verify_ledger": "passed", "ok": True}
+    ledger = "clean"
     arguments = {"sql": {"new": {"count": 4}, "baseline": {"count": 4}},
                  "history": [{"rows": 10_000, "page": "first", "median_ms": 10.0},
                              {"rows": 10_000, "page": "deep", "median_ms": 10.0},
@@ -266,9 +258,9 @@ def test_targets_pass_when_the_new_revision_meets_every_goal():
     assert found["End to end: transfers/s with worker + beat ≥ 0.5x transfer-only (new)"][1] is True
     assert found["End to end: receipt backlog not growing over the window (new, median of rounds)"] == (
         "100 → 80", True)
-    assert found["Embedded default drain ≥ 50 receipts/s (new)"] == ("80.0/s", True)
+    assert found["Receipt drain after a burst ≥ 50 receipts/s (new)"] == ("80.0/s", True)
     assert found["Goal: `spread`@32 ≥ 25% of `ceiling`@32 (new)"][1] is False
-    assert found["Ledger intact afterwards (new)"][1] is True
+    assert found["Ledger intact afterwards (new)"] == ("verify_ledger clean", True)
 
 
 def test_targets_fail_on_regressions_hangs_and_a_growing_backlog():
@@ -282,7 +274,22 @@ def test_targets_fail_on_regressions_hangs_and_a_growing_backlog():
     assert found["At most 5 SQL statements per transfer without an idempotency key (new)"][1] is False
     backlog = "End to end: receipt backlog not growing over the window (new, median of rounds)"
     assert found[backlog][1] is False
-    assert found["Embedded default drain ≥ 50 receipts/s (new)"] == ("not run", None)
+    assert found["Receipt drain after a burst ≥ 50 receipts/s (new)"] == ("not run", None)
+
+
+def test_targets_come_from_the_declared_cells_and_floors():
+    agg = _agg_for_targets()
+    declared = [{"name": "`spread`@{top} ≥ {floor}x baseline", "kind": "ratio", "unit": "/s",
+                 "of": ["spread", "new", "per_s"], "to": ["spread", "baseline", "per_s"], "at_least": 1.5},
+                {"name": "Ledger ({rev})", "kind": "ledger"}]
+    found = _targets(agg, declared=declared)
+    assert found == {"`spread`@32 ≥ 1.5x baseline": ("1.33x (400.0 vs 300.0 /s)", False),
+                     "Ledger (baseline)": ("verify_ledger clean", True),
+                     "Ledger (new)": ("verify_ledger clean", True)}
+    failed = _targets(agg, ledgers={"baseline": "clean", "new": "FAILED: 1 wallet off its log"})
+    assert failed["Ledger intact afterwards (new)"] == ("verify_ledger FAILED: 1 wallet off its log", False)
+    with pytest.raises(ValueError, match="unknown kind"):
+        _targets(agg, declared=[{"name": "x", "kind": "speed"}])
 
 
 def test_hot_target_fails_on_a_socket_error_or_an_undocumented_answer():
