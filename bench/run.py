@@ -128,7 +128,7 @@ def pg_counts(name: str) -> dict:
         cursor.execute("SELECT (SELECT count(*) FROM transactions_transaction), "
                        "(SELECT count(*) FROM transactions_transaction WHERE kind = 'transfer'), "
                        "(SELECT count(*) FROM transactions_ledgerentry), "
-                       "(SELECT count(*) FROM transactions_receipt WHERE status = 'ready')")
+                       "(SELECT count(*) FROM receipts_receipt WHERE status = 'ready')")
         transactions, transfers, entries, ready = cursor.fetchone()
     return {"transactions": transactions, "transfers": transfers, "ledger_entries": entries, "ready": ready,
             "owed": transactions - ready}

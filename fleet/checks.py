@@ -15,7 +15,7 @@ SELECT t.id, t.sender_id, t.receiver_id, t.amount,
        count(e.id) AS entries, bool_or(r.transaction_id IS NOT NULL) AS owes_receipt
 FROM transactions_transaction t
 LEFT JOIN transactions_ledgerentry e ON e.transaction_id = t.id
-LEFT JOIN transactions_receipt r ON r.transaction_id = t.id
+LEFT JOIN receipts_receipt r ON r.transaction_id = t.id
 WHERE t.kind = 'transfer'
 GROUP BY t.id
 """
@@ -161,7 +161,7 @@ def wait_receipts(db, *, since: float, timeout: float, media: Path) -> Drain:
         (owed, receipts, transactions, failed, reclaimed), = _rows(db, """
             SELECT count(*) FILTER (WHERE r.status <> 'ready'), count(r.transaction_id), count(*),
                    count(*) FILTER (WHERE r.status = 'failed'), count(*) FILTER (WHERE r.attempts > 1)
-            FROM transactions_transaction t LEFT JOIN transactions_receipt r ON r.transaction_id = t.id""")
+            FROM transactions_transaction t LEFT JOIN receipts_receipt r ON r.transaction_id = t.id""")
         if (owed == 0 and receipts == transactions) or failed or time.monotonic() > deadline:
             break
         time.sleep(0.25)

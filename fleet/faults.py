@@ -12,7 +12,7 @@ from fleet.bank import Load
 from fleet.stack import Stack
 from toolbox import client
 
-LEASED_SQL = ("SELECT count(*) FROM transactions_receipt "
+LEASED_SQL = ("SELECT count(*) FROM receipts_receipt "
               "WHERE status = 'pending' AND attempts > 0 AND due_at > now()")
 
 

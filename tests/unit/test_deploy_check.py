@@ -12,7 +12,8 @@ def example_env() -> dict:
         line = line.strip()
         if line and not line.startswith("#"):
             name, _, value = line.partition("=")
-            env[name] = value
+            quoted = len(value) > 1 and value[0] == value[-1] == '"'
+            env[name] = value[1:-1] if quoted else value  # as the shell reads it (". .env.example")
     return env
 
 
