@@ -3,8 +3,9 @@
 wrk keeps ``clients`` connections busy in a closed loop over ``threads`` threads and
 reconnects whenever the server closes a connection (gunicorn's sync workers close after
 every response). ``transfer.lua`` posts transfers (``spread`` or ``hot``), ``read.lua``
-reads ``GET /api/wallet/me/``; both count every answer by status (and error ``code`` for
-4xx/5xx) per thread and print one ``WRK_JSON {...}`` line from ``done()``, parsed here.
+reads ``GET /api/wallet/me/``, ``refund.lua`` refunds part of a received transfer, ``holdcap.lua``
+creates a hold and has its payee capture it; each counts every answer by status (and error
+``code`` for 4xx/5xx) per thread and prints one ``WRK_JSON {...}`` line from ``done()``, parsed here.
 Latency is wrk's: from writing the request on an open connection to the last byte of the
 answer (time waiting in the server's accept queue included, the TCP connect itself not).
 """
@@ -19,7 +20,10 @@ from pathlib import Path
 LUA_DIR = Path(__file__).resolve().parent / "wrk"
 MARKER = "WRK_JSON "
 SOCKET_ERRORS = ("connect", "read", "write", "timeout")
-EXPECTED_STATUS = {"spread": 201, "hot": 201, "read": 200}
+# Per scenario, the status that counts as one operation, and the statuses of its intermediate
+# steps (answered and fine, not an operation: a hold's 201 before its capture's 200).
+EXPECTED_STATUS = {"spread": 201, "hot": 201, "read": 200, "refund": 201, "holdcap": 200}
+STEP_STATUS = {"holdcap": (201,)}
 
 
 def wrk_command(*, url: str, scenario: str, clients: int, duration: float, tokens: Path,
@@ -30,6 +34,8 @@ def wrk_command(*, url: str, scenario: str, clients: int, duration: float, token
         script, extra = LUA_DIR / "read.lua", []
     elif scenario in ("spread", "hot"):
         script, extra = LUA_DIR / "transfer.lua", [scenario, str(stop_after)]
+    elif scenario in ("refund", "holdcap"):
+        script, extra = LUA_DIR / f"{scenario}.lua", ["", str(stop_after)]  # their default amounts
     else:
         raise ValueError(f"unknown HTTP scenario {scenario!r}")
     return [wrk, "-t", str(threads), "-c", str(clients), "-d", f"{max(1, math.ceil(duration))}s",
@@ -44,7 +50,7 @@ def parse_wrk_output(stdout: str) -> dict:
     raise ValueError("wrk printed no WRK_JSON summary line:\n" + stdout[-2000:])
 
 
-def summarize_wrk(raw: dict, expected: int) -> dict:
+def summarize_wrk(raw: dict, expected: int, steps: tuple[int, ...] = ()) -> dict:
     """One cell from wrk's summary: successes per second, latency in ms, errors by kind.
 
     ``errors`` maps each answer other than ``expected`` ("400 insufficient_funds", "503 ...")
@@ -56,13 +62,14 @@ def summarize_wrk(raw: dict, expected: int) -> dict:
     seconds = raw["duration_us"] / 1e6
     statuses = {str(key): int(count) for key, count in raw["statuses"].items()}
     ok = statuses.pop(str(expected), 0)
+    step_count = sum(statuses.pop(str(status), 0) for status in steps)
     errors = dict(statuses)
     socket_errors = raw.get("errors", {})
     for kind in SOCKET_ERRORS:
         if socket_errors.get(kind):
             errors[f"socket {kind}"] = int(socket_errors[kind])
     latency = raw["latency_us"]
-    answered = ok + sum(statuses.values())
+    answered = ok + step_count + sum(statuses.values())
     lost = int(socket_errors.get("read", 0)) + int(socket_errors.get("write", 0))
     in_flight = max(0, int(raw.get("sent", answered)) - answered - lost)
     unbounded = answered == 0 or in_flight > answered
@@ -73,6 +80,7 @@ def summarize_wrk(raw: dict, expected: int) -> dict:
     return {
         "ok": ok,
         "answered": answered,
+        **({"steps": step_count} if steps else {}),
         "in_flight": in_flight,
         "per_s": ok / seconds if seconds > 0 else math.nan,
         "seconds": seconds,

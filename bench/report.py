@@ -11,7 +11,7 @@ from pathlib import Path
 from bench.stats import fmt, format_errors, markdown_table, median
 
 REVS = ("baseline", "new")
-CELLS = ("ceiling", "spread", "hot", "read", "e2e", "blackhole")
+CELLS = ("ceiling", "spread", "hot", "read", "e2e", "blackhole", "refund", "holdcap", "plain", "hooks")
 CELL_LABELS = {
     "ceiling": "ceiling",
     "spread": "spread",
@@ -19,7 +19,12 @@ CELL_LABELS = {
     "read": "read",
     "e2e": "spread + worker + beat",
     "blackhole": "spread, broker black-holed",
+    "refund": "refund",
+    "holdcap": "hold+capture",
+    "plain": "spread, beside the webhook cell",
+    "hooks": "spread, a webhook endpoint per user",
 }
+NEW_ONLY = ("refund", "holdcap", "plain", "hooks")  # cells of the new revision alone
 CPU_GROUPS = ("service", "PostgreSQL", "Redis", "Celery", "wrk", "pgbench", "other")
 NUMERIC = ("per_s", "p50_ms", "p95_ms", "p99_ms", "max_ms", "machine_cpu", "receipts_per_s",
            "celery_ms_per_receipt")
@@ -134,10 +139,14 @@ def _meets(target: dict, value: float) -> bool | None:
 
 
 def targets(agg: dict, *, sql: dict, history: list[dict], drains: list[dict], ledgers: dict,
-            documented: dict[str, set[str]], declared: list[dict] | None = None
+            documented: dict[str, set[str]], declared: list[dict] | None = None,
+            operations: dict[str, dict[str, set[str]]] | None = None
             ) -> list[tuple[str, str, bool | None]]:
     """(target, what was measured, PASS/FAIL or None when not measured) for each target of
-    ``bench/targets.toml`` (or ``declared``), the new revision against the baseline."""
+    ``bench/targets.toml`` (or ``declared``), the new revision against the baseline.
+
+    ``documented`` holds the transfer's documented answers (status -> error codes), ``operations``
+    those of other operations by name, for the targets that name one (``operation``)."""
     found = []
 
     def g(cell, rev, metric, clients=TOP):
@@ -159,7 +168,9 @@ def targets(agg: dict, *, sql: dict, history: list[dict], drains: list[dict], le
             if cell is None:
                 found.append((name, "not run", None))
                 continue
-            bad = unanswered(cell["errors"], documented)
+            allowed = (documented if "operation" not in target
+                       else (operations or {}).get(target["operation"], {}))
+            bad = unanswered(cell["errors"], allowed)
             found.append((name, format_errors(cell["errors"]) + (f"; not allowed: {format_errors(bad)}"
                                                                  if bad else ""), not bad))
         elif kind == "healthy":
@@ -235,6 +246,8 @@ def _problems(summary: dict) -> str:
 def ab_table(agg: dict) -> str:
     rows = []
     for cell, clients in _sorted_cells(agg):
+        if cell in NEW_ONLY:  # a table of their own
+            continue
         base, new = agg[(cell, clients)].get("baseline", {}), agg[(cell, clients)].get("new", {})
         row = [CELL_LABELS[cell], clients]
         for metric in ("per_s", "p99_ms", "cpu:service"):
@@ -339,10 +352,34 @@ def history_table(history: list[dict]) -> str:
 
 # --- the document -------------------------------------------------------------------------------------
 
-def render(*, meta, records, history, drains, ledgers, sql, documented,
+def new_only_table(agg: dict) -> str:
+    rows = []
+    for cell in NEW_ONLY:
+        s = agg.get((cell, TOP), {}).get("new")
+        if not s:
+            continue
+        rows.append([CELL_LABELS[cell], TOP, s["per_s"], s["p50_ms"], s["p99_ms"],
+                     fmt(s["cpu_ms"].get("service", math.nan), 2), _runs(s["per_s_runs"]), _problems(s)])
+    return markdown_table(["cell", "clients", "/s", "p50 ms", "p99 ms", "service ms/op", "rounds /s",
+                           "other answers and errors"], rows)
+
+
+def deliveries_text(deliveries: dict | None) -> str:
+    if not deliveries:
+        return "(not run)"
+    if deliveries.get("error"):
+        return f"Failed: `{deliveries['error']}`"
+    return (f"{deliveries['delivered']:,} of {deliveries['owed']:,} owed deliveries sent in "
+            f"{deliveries['seconds']:.1f} s by {deliveries['processes']} relay processes: "
+            f"**{deliveries['per_s']:.0f} deliveries/s** ({deliveries['requests']:,} requests received, "
+            f"{deliveries['pending']:,} still pending).")
+
+
+def render(*, meta, records, history, drains, ledgers, sql, documented, operations=None, deliveries=None,
            profile=None) -> tuple[str, list[str]]:
     agg = aggregate(records)
-    checks = targets(agg, sql=sql, history=history, drains=drains, ledgers=ledgers, documented=documented)
+    checks = targets(agg, sql=sql, history=history, drains=drains, ledgers=ledgers, documented=documented,
+                     operations=operations)
     failures = [name for name, _, ok in checks if ok is not True]
     v = meta["versions"]
     ceiling_driver = next((r.get("driver") for r in records if r["cell"] == "ceiling"), None)
@@ -381,6 +418,8 @@ def render(*, meta, records, history, drains, ledgers, sql, documented,
         "share of the database's own capacity the API reaches.",
         f"- Each cell: {meta['warmup']:g} s warm-up (a separate wrk run), then {meta['duration']:g} s "
         f"measured. Whole run: {meta['elapsed_s'] / 60:.1f} min.",
+        *([f"- Cells run (`--cells`): {', '.join(meta['cells'])}; the targets of the others are not "
+            "measured."] if meta.get("cells") else []),
         *[f"- Note: {note}" for note in meta.get("notes", [])],
         "",
         "## A/B: medians per cell",
@@ -408,6 +447,31 @@ def render(*, meta, records, history, drains, ledgers, sql, documented,
         "`other` is the rest of the machine's busy time. 2 cores give 2,000 ms a second.",
         "",
         cpu_table(agg),
+        "",
+        "## Refunds, holds and webhooks (new revision only)",
+        "",
+        "Features the baseline may not have, measured on the new revision alone after the A/B cells, "
+        f"at {TOP} clients, on its database seeded a second time (another pool of the same size, so the "
+        "A/B cells ran on the same data on both sides). `refund`: a random user of that pool refunds "
+        "0.01 of the transfer of 100.00 they received (`POST /api/transactions/{id}/refund/`); /s counts "
+        "the 201s. `hold+capture`: a random payer creates a hold of 0.05 for a random payee "
+        "(`POST /api/holds/`, 201) and the payee captures it (`POST /api/holds/{id}/capture/`, 200); "
+        "/s counts completed pairs, the latencies cover both requests, the holds' 201s are not errors. "
+        "`spread, a webhook endpoint per user`: `spread` among users who each have one enabled endpoint "
+        "for `transfer.sent` and `transfer.received` (two owed deliveries per transfer, written in the "
+        "transfer's transaction; no relay runs), against `spread, beside the webhook cell`, the plain "
+        "`spread` measured just before it in each round.",
+        "",
+        new_only_table(agg),
+        "",
+        "### Webhook deliveries",
+        "",
+        "`bench/webhook_delivery.py` of the new revision in a fresh database: owed deliveries written "
+        "through real transfers (one endpoint per receiving user), then two relay processes running "
+        "the relay task's loop, timed until none is pending; the receiver is a threaded HTTP server on "
+        "loopback answering 200.",
+        "",
+        deliveries_text(deliveries),
         "",
         "## The ceiling and the table sizes it ran on",
         "",

@@ -18,9 +18,15 @@ same machine, because a ceiling measured on another day is no yardstick here:
    count; then ``spread`` at 32 clients while a Celery worker and beat render receipts
    (e2e); then ``spread`` at 32 clients against an instance whose broker is black-holed
    (a port that accepts connections and never answers).
+   Then the cells of features a baseline may not have, on the new revision only, after a second
+   seeding of its database (``prepare.py --extras``: another pool, a transfer received by each
+   of its users, and a third pool with one webhook endpoint per user): ``refund`` (0.01 of a
+   received transfer), ``holdcap`` (a hold, then its capture by the payee) and ``spread`` with
+   and without an endpoint per user, back to back (``hooks``, ``plain``).
 4. History pages (new revision). The receipt drain per revision, in a fresh database: a
    burst of transfers without a worker, then one worker and beat until drained (or
-   ``--drain-cap``).
+   ``--drain-cap``). Webhook deliveries per second (new revision, ``bench/webhook_delivery.py``
+   in a fresh database: two relay processes, a local receiver).
 5. ``verify_ledger`` on both revisions' databases; the report (medians of the rounds,
    new/baseline ratios, the targets of ``bench/targets.toml`` with PASS/FAIL) goes to stdout
    and ``docs/benchmarks/results.md``.
@@ -52,7 +58,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench import procs
-from bench.httpload import EXPECTED_STATUS, WrkRun, summarize_wrk, wrk_command
+from bench.httpload import EXPECTED_STATUS, STEP_STATUS, WrkRun, summarize_wrk, wrk_command
 from bench.procs import BlackHole, CpuMeter, cpu_per_op, machine_share
 from bench.report import TOP as TOP_CLIENTS  # the client count the targets are judged at
 from toolbox import client, db, service
@@ -63,8 +69,16 @@ RESULTS = ROOT / "bench" / "results"
 PG = db.server()
 # Each run's own: the databases are these names with the run's id, Redis is a server of the run's.
 DATABASES = {"baseline": "wallet_bench_baseline", "new": "wallet_bench_new",
-             "history": "wallet_bench_history", "drain": "wallet_bench_drain"}
-REDIS_DBS = {"baseline": 5, "new": 6, "history": 8, "drain": 8}
+             "history": "wallet_bench_history", "drain": "wallet_bench_drain",
+             "deliveries": "wallet_bench_deliveries"}
+REDIS_DBS = {"baseline": 5, "new": 6, "history": 8, "drain": 8, "deliveries": 9}
+# What --cells selects from: the A/B cells, then those of the new revision only.
+AB_CELLS = ("ceiling", "spread", "hot", "read", "e2e", "blackhole")
+NEW_ONLY_CELLS = ("refund", "holdcap", "hooks")
+ALL_CELLS = (*AB_CELLS, *NEW_ONLY_CELLS, "history", "drain", "deliveries")
+# The documented answers of the operations whose cells are judged by them (paths of schema.yml).
+OPERATIONS = {"refund": ("/api/transactions/{id}/refund/",),
+              "holdcap": ("/api/holds/", "/api/holds/{id}/capture/")}
 HISTORY_WARMUP = 20
 DRAIN_CLIENTS = 8
 SETTLED_CPU = 0.15  # machine busy share under which a freshly started process is taken as settled
@@ -88,6 +102,10 @@ def parse_args(argv=None):
     parser.add_argument("--drain-burst", type=int, default=2500, help="transfers sent before the drain")
     parser.add_argument("--drain-cap", type=float, default=60, help="seconds the drain is followed at most")
     parser.add_argument("--drain-revisions", choices=["both", "new", "none"], default="both")
+    parser.add_argument("--deliveries", type=int, default=3000,
+                        help="webhook deliveries timed by the deliveries cell")
+    parser.add_argument("--cells", default="all",
+                        help="cells to run, comma-separated (default all): " + ", ".join(ALL_CELLS))
     parser.add_argument("--workers", type=int, default=None,
                         help="gunicorn workers (default: each revision's config/gunicorn.py)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 0)),
@@ -103,6 +121,10 @@ def parse_args(argv=None):
         args.duration, args.warmup = min(args.duration, 3), min(args.warmup, 1)
         args.history_rows, args.history_samples, args.profile_transfers = "10000,100000", 15, 200
         args.drain_burst, args.drain_cap = min(args.drain_burst, 500), min(args.drain_cap, 20)
+        args.deliveries = min(args.deliveries, 1000)
+    args.cells = set(ALL_CELLS) if args.cells == "all" else {c for c in args.cells.split(",") if c}
+    if unknown := args.cells - set(ALL_CELLS):
+        parser.error(f"unknown cell(s) {', '.join(sorted(unknown))}; known: {', '.join(ALL_CELLS)}")
     args.clients = [int(c) for c in args.clients.split(",")]
     if TOP_CLIENTS not in args.clients:
         parser.error(f"--clients must include {TOP_CLIENTS} (the targets are judged there)")
@@ -149,6 +171,10 @@ class Revision:
         self.tokens: Path | None = None
         self.sql_plan: Path | None = None
         self.documented: dict[str, set[str]] = {}
+        self.operations: dict[str, dict[str, set[str]]] = {}
+        self.refunds: Path | None = None
+        self.holds: Path | None = None
+        self.hooks: Path | None = None
 
 
 class Bench:
@@ -192,6 +218,8 @@ class Bench:
         self.revisions.append(rev)
         schema = path / "schema.yml"
         rev.documented = documented_transfer_answers(schema) if schema.exists() else {}
+        rev.operations = {name: documented_answers(schema, *paths) if schema.exists() else {}
+                          for name, paths in OPERATIONS.items()}
         return rev
 
     def cleanup(self) -> None:
@@ -225,7 +253,9 @@ class Bench:
         return service.environment(
             os.environ, secret=self.secret, database_url=db.url(PG, database),
             broker_url=broker or f"{self.redis}/{redis_db}", cache_url=f"{self.redis}/{redis_db}",
-            files=self.tmp / f"files-{database}", JWT_ACCESS_MINUTES=str(24 * 60))
+            files=self.tmp / f"files-{database}", JWT_ACCESS_MINUTES=str(24 * 60),
+            # Webhook endpoints on loopback over plain HTTP (a revision without webhooks ignores them).
+            WEBHOOK_ALLOW_HTTP="true", WEBHOOK_ALLOW_PRIVATE="true")
 
     def prepare(self, rev: Revision, env: dict, *, extra: list[str], name: str) -> dict:
         out = self.tmp / f"prepare-{name}.json"
@@ -267,6 +297,25 @@ class Bench:
             "--pool", "50", "--tokens", str(self.tmp / "tokens-history.txt"),
             "--history-rows", ",".join(str(s) for s in sizes), "--profile", str(self.args.profile_transfers),
             "--profile-text", str(RESULTS / "profile.txt")])
+
+    def setup_extras(self, rev: Revision) -> bool:
+        """The new-only cells' data in the revision's database, seeded after the A/B cells (which
+        thus ran on the same data on both sides): a pool whose users each received a transfer
+        to refund, and a pool with one webhook endpoint per user. False when the revision has
+        neither feature."""
+        log(f"{rev.label}: seeding the cells of refunds, holds and webhooks ({self.args.pool:,} users each)")
+        refunds, hooks = self.tmp / f"refunds-{rev.label}.txt", self.tmp / f"hooks-{rev.label}.txt"
+        data = self.prepare(rev, self.env(rev.label), name=f"extras-{rev.label}", extra=[
+            "--extras", "--prefix", "extra", "--pool", str(self.args.pool),
+            "--tokens", str(self.tmp / f"tokens-extra-{rev.label}.txt"),
+            "--refunds", str(refunds), "--hooks", str(hooks),
+            "--hook-url", f"http://127.0.0.1:{self.ports[2]}/hook"])
+        for key, path in (("refunds", refunds), ("holds", rev.tokens), ("hooks", hooks)):
+            if (data.get(key) or {}).get("skipped"):
+                self.notes.append(f"The new revision has no {key}: {data[key]['skipped']}")
+            else:
+                setattr(rev, key, path)
+        return bool(rev.refunds or rev.holds or rev.hooks)
 
     # -- services ---------------------------------------------------------------------------------
 
@@ -321,7 +370,7 @@ class Bench:
 
     # -- cells -------------------------------------------------------------------------------------
 
-    def wrk(self, port: int, scenario: str, clients: int, duration: float, tokens: Path,
+    def wrk(self, port: int, scenario: str, clients: int, duration: float, tokens: Path | None,
             stop_after: int = 0) -> WrkRun:
         command = wrk_command(url=f"http://127.0.0.1:{port}", scenario=scenario, clients=clients,
                               duration=duration, tokens=tokens, stop_after=stop_after)
@@ -329,27 +378,28 @@ class Bench:
         return self.active_wrk
 
     def http_cell(self, rev: Revision, scenario: str, clients: int, *, service_name: str | None = None,
-                  port: int | None = None, around=None) -> dict:
+                  port: int | None = None, around=None, tokens: Path | None = None) -> dict:
         """Warm-up, then the measured wrk run with CPU sampled just before and after it.
 
         ``service_name`` names the gunicorn instance whose CPU is the service's (default: the
         revision's healthy one); ``around``, when given, is called before and after the measured
-        run (receipt counts).
+        run (receipt counts); ``tokens``, the users' file (default: the revision's funded pool).
         """
         service_name = service_name or f"gunicorn-{rev.label}"
         port = port or self.port(rev)
+        tokens = tokens or rev.tokens
         if self.args.warmup > 0:
-            warmup = self.wrk(port, scenario, clients, self.args.warmup, rev.tokens)
+            warmup = self.wrk(port, scenario, clients, self.args.warmup, tokens)
             warmup.wait(timeout=self.args.warmup + 60)
         marks = [around()] if around else []
         before = self.meter.sample(service_name)
-        run = self.wrk(port, scenario, clients, self.args.duration, rev.tokens)
+        run = self.wrk(port, scenario, clients, self.args.duration, tokens)
         raw = run.wait(timeout=self.args.duration + 60)
         after = self.meter.sample(service_name)
         if around:
             marks.append(around())
         self.active_wrk = None
-        cell = summarize_wrk(raw, EXPECTED_STATUS[scenario])
+        cell = summarize_wrk(raw, EXPECTED_STATUS[scenario], STEP_STATUS.get(scenario, ()))
         cell["cpu_ms"] = cpu_per_op(before, after, cell["ok"], driver_cpu_s=run.cpu_s)
         cell["machine_cpu"] = machine_share(before, after)
         if around:
@@ -392,6 +442,8 @@ class Bench:
         if cell.get("receipts_per_s") is not None:
             extra = f"  receipts {cell['receipts_per_s']:.1f}/s, backlog {cell['backlog_start']:,}" \
                     f" -> {cell['backlog_end']:,}"
+        if cell.get("steps") is not None:
+            extra += f"  ({cell['steps']:,} intermediate steps answered)"
         errors = ", ".join(f"{k}: {v}" for k, v in cell.get("errors", {}).items()) or "none"
         if math.isinf(cell["p99_ms"]) and "in_flight" in cell:
             errors += f"; {cell['answered']} answered, {cell['in_flight']} unanswered at the end"
@@ -402,25 +454,36 @@ class Bench:
     def measure(self, revisions: list[Revision]) -> None:
         """Every cell, the revisions alternated cell by cell (baseline, new, baseline, new with two
         rounds), so that the machine's drift over minutes falls on both alike."""
-        rounds = range(self.args.rounds)
+        rounds, cells = range(self.args.rounds), self.args.cells
         for rev in revisions:
             self.start_web(rev, self.env(rev.label), name=f"gunicorn-{rev.label}", port=self.port(rev))
         for clients in self.args.clients:
+            if not cells & {"ceiling", "spread", "hot", "read"}:
+                break
             log(f"{clients} client(s)")
             for cell_name in ("ceiling", "spread", "hot", "read"):
+                if cell_name not in cells:
+                    continue
                 for round_ in rounds:
                     for rev in revisions:
                         cell = (self.ceiling_cell(rev, clients) if cell_name == "ceiling"
                                 else self.http_cell(rev, cell_name, clients))
                         self.record(rev, round_, cell_name, clients, cell)
 
-        log(f"end to end: spread at {TOP_CLIENTS} clients, one Celery worker and beat rendering receipts")
-        for round_ in rounds:
-            for rev in revisions:
-                self.record(rev, round_, "e2e", TOP_CLIENTS, self.e2e_cell(rev))
+        if "e2e" in cells:
+            log(f"end to end: spread at {TOP_CLIENTS} clients, one Celery worker and beat rendering receipts")
+            for round_ in rounds:
+                for rev in revisions:
+                    self.record(rev, round_, "e2e", TOP_CLIENTS, self.e2e_cell(rev))
         for rev in revisions:
             self.stop_web(f"gunicorn-{rev.label}")
+        if "blackhole" in cells:
+            self.blackhole_cells(revisions)
+        if cells & set(NEW_ONLY_CELLS):
+            self.new_only_cells(revisions[-1])
 
+    def blackhole_cells(self, revisions: list[Revision]) -> None:
+        rounds = range(self.args.rounds)
         log(f"spread at {TOP_CLIENTS} clients, the broker black-holed (accepts, never answers)")
         self.black_hole = self.black_hole or BlackHole()
         broker = f"redis://127.0.0.1:{self.black_hole.port}/0"
@@ -433,6 +496,51 @@ class Bench:
                 self.stop_web(name)
                 self.black_hole.drop_connections()
                 self.record(rev, round_, "blackhole", TOP_CLIENTS, cell)
+
+    def new_only_cells(self, rev: Revision) -> None:
+        """Refunds, holds and webhooks, which a baseline may not have: the new revision alone, at
+        the top client count, after the A/B cells (their seeding and the deliveries they owe
+        then weigh on no A/B cell). ``hooks`` is judged against ``plain``, the same ``spread``
+        measured just before it in each round."""
+        cells = self.args.cells
+        if not self.setup_extras(rev):
+            return
+        self.start_web(rev, self.env(rev.label), name=f"gunicorn-{rev.label}", port=self.port(rev))
+        # (cell, wrk scenario, users' file, selected by): plain is hooks' reference
+        plan = [("refund", "refund", rev.refunds, "refund"), ("holdcap", "holdcap", rev.holds, "holdcap"),
+                ("plain", "spread", rev.tokens if rev.hooks else None, "hooks"),
+                ("hooks", "spread", rev.hooks, "hooks")]
+        plan = [(cell, scenario, tokens) for cell, scenario, tokens, by in plan if tokens and by in cells]
+        log(f"new revision only, {TOP_CLIENTS} clients: " + ", ".join(name for name, _, _ in plan))
+        for round_ in range(self.args.rounds):
+            for cell_name, scenario, tokens in plan:
+                cell = self.http_cell(rev, scenario, TOP_CLIENTS, tokens=tokens)
+                self.record(rev, round_, cell_name, TOP_CLIENTS, cell)
+        self.stop_web(f"gunicorn-{rev.label}")
+
+    def deliveries(self, rev: Revision) -> dict | None:
+        """Webhook deliveries per second: ``bench/webhook_delivery.py`` of the revision in a fresh
+        database (owed deliveries written through real transfers, then two relay processes
+        sending them to a receiver on loopback)."""
+        if not (rev.root / "bench" / "webhook_delivery.py").exists():
+            return None
+        log(f"webhook deliveries: {self.args.deliveries:,}, two relay processes ({rev.label} revision)")
+        self.fresh("deliveries")
+        env = self.env("deliveries")
+        done = service.manage(rev.root, env, "migrate", "--verbosity", "0")
+        if done.returncode != 0:
+            raise RuntimeError(f"migrate failed (deliveries):\n{(done.stdout + done.stderr)[-2000:]}")
+        out = self.tmp / "deliveries.json"
+        done = subprocess.run([sys.executable, "-m", "bench.webhook_delivery", "--deliveries",
+                               str(self.args.deliveries), "--processes", "2", "--json", str(out)],
+                              cwd=rev.root, env=env, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0 or not out.exists():
+            log(f"  failed: {(done.stdout + done.stderr).strip()[-1500:]}")
+            return {"rev": rev.label, "error": (done.stdout + done.stderr).strip()[-300:]}
+        result = {"rev": rev.label, **json.loads(out.read_text())}
+        log(f"  {result['delivered']:,} delivered in {result['seconds']:.1f} s: {result['per_s']:.0f}/s, "
+            f"{result['pending']:,} still pending")
+        return result
 
     def e2e_cell(self, rev: Revision) -> dict:
         """spread at 32 clients while one worker and beat render receipts on the same cores."""
@@ -571,11 +679,13 @@ class Bench:
                               f"(installed from the working tree's).")
         for rev in (baseline, new):
             self.setup_database(rev)
-        self.setup_history(new)
+        if "history" in args.cells:
+            self.setup_history(new)
         self.measure([baseline, new])
         history = self.history(new)
         drained = {"both": (baseline, new), "new": (new,), "none": ()}[args.drain_revisions]
-        drains = [self.drain(rev) for rev in drained]
+        drains = [self.drain(rev) for rev in drained] if "drain" in args.cells else []
+        deliveries = self.deliveries(new) if "deliveries" in args.cells else None
         log("ledger checks: verify_ledger")
         ledgers = {rev.label: service.verify_ledger(rev.root, self.env(rev.label)) for rev in (baseline, new)}
         from bench.report import render, versions
@@ -589,12 +699,14 @@ class Bench:
             "clients": args.clients, "workers": args.workers, "pool": args.pool,
             "drain_burst": args.drain_burst, "drain_cap": args.drain_cap,
             "history_samples": args.history_samples, "history_warmup": HISTORY_WARMUP,
+            "cells": sorted(args.cells, key=ALL_CELLS.index) if args.cells != set(ALL_CELLS) else None,
             "elapsed_s": time.time() - self.started, "notes": self.notes,
         }
         text, failures = render(
             meta=meta, records=self.records, history=history, drains=drains, ledgers=ledgers,
             sql={rev.label: rev.data["sql"] for rev in (baseline, new)},
-            documented=new.documented, profile=self.history_data.get("profile"))
+            documented=new.documented, operations=new.operations, deliveries=deliveries,
+            profile=self.history_data.get("profile"))
         print(text)
         Path(args.output).write_text(text)
         log(f"wrote {args.output} in {meta['elapsed_s']:.0f} s")
@@ -619,19 +731,29 @@ def default_baseline() -> str:
 
 def documented_transfer_answers(schema_path: Path) -> dict[str, set[str]]:
     """Status -> error codes documented for ``POST /api/wallet/transfer/`` in the revision's schema."""
+    return documented_answers(schema_path, "/api/wallet/transfer/")
+
+
+def documented_answers(schema_path: Path, *paths: str) -> dict[str, set[str]]:
+    """Status -> error codes documented for ``POST`` on any of ``paths`` in the revision's schema
+    (merged); empty when the schema has none of them."""
     import yaml
 
     try:
         schema = yaml.safe_load(schema_path.read_text())
-        responses = schema["paths"]["/api/wallet/transfer/"]["post"]["responses"]
-    except (OSError, KeyError, TypeError, yaml.YAMLError):
+    except (OSError, yaml.YAMLError):
         return {}
-    documented = {}
-    for status, answer in responses.items():
-        documented[str(status)] = {
-            example["value"]["code"] for media in (answer.get("content") or {}).values()
-            for example in (media.get("examples") or {}).values()
-            if isinstance(example.get("value"), dict) and isinstance(example["value"].get("code"), str)}
+    documented: dict[str, set[str]] = {}
+    for path in paths:
+        try:
+            responses = schema["paths"][path]["post"]["responses"]
+        except (KeyError, TypeError):
+            continue
+        for status, answer in responses.items():
+            documented.setdefault(str(status), set()).update(
+                example["value"]["code"] for media in (answer.get("content") or {}).values()
+                for example in (media.get("examples") or {}).values()
+                if isinstance(example.get("value"), dict) and isinstance(example["value"].get("code"), str))
     return documented
 
 

@@ -3,14 +3,16 @@
 Usage (on a migrated database of its own; it writes users, transfers and deliveries):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wallet_bench_hooks \\
-        python bench/webhook_delivery.py [--deliveries 3000] [--processes 2]
+        python -m bench.webhook_delivery [--deliveries 3000] [--processes 2] [--json out.json]
 
 Writes the owed deliveries through real transfers (one endpoint per receiving
 user), then starts the processes, each running the relay task's loop
 (``webhooks_relay``) as a worker would, and times until every delivery has
 succeeded. The receiver is a threaded HTTP server on loopback answering 200.
+``make bench`` runs it as its ``deliveries`` cell (``--json``: the figures for the report).
 """
 import argparse
+import json
 import multiprocessing
 import os
 import sys
@@ -37,9 +39,10 @@ def relay(deadline: float) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--deliveries", type=int, default=3000)
-    parser.add_argument("--processes", type=int, default=2)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deliveries", type=int, default=3000, help="transfers, one delivery owed each")
+    parser.add_argument("--processes", type=int, default=2, help="relay processes")
+    parser.add_argument("--json", default="", help="also write the figures to this file as JSON")
     args = parser.parse_args()
 
     import django
@@ -78,6 +81,10 @@ def main() -> None:
     print(f"{done} events delivered in {elapsed:.2f} s: {done / elapsed:.0f} deliveries/s "
           f"({len(receiver.requests)} requests received, {left} still pending)")
     receiver.stop()
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "owed": pending, "processes": args.processes, "delivered": done, "seconds": elapsed,
+            "per_s": done / elapsed, "requests": len(receiver.requests), "pending": left}))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
--- Shared by transfer.lua and read.lua (loaded with dofile): the tokens file, the status count
+-- Shared by the scripts of bench/wrk/ (loaded with dofile): the tokens file, the status count
 -- of every answer, per thread, and one machine-readable summary line printed by done().
 --
 -- Arguments after wrk's "--": <tokens file> [mode] [stop after N answers per thread, 0 = never].
--- The tokens file holds one "<user id> <access token>" line per funded user.
+-- The tokens file holds one "<user id> <access token> [<ids>]" line per funded user; the optional
+-- third column, comma-separated ids (refund.lua: the transfers the user received), is kept as
+-- the user's "ids".
 
 local threads = {}
 local thread_count = 0
@@ -28,9 +30,13 @@ function load_args(args)
       error("usage: wrk ... -s script.lua URL -- <tokens file> [mode] [stop after]")
    end
    for line in io.lines(path) do
-      local id, token = line:match("^(%d+)%s+(%S+)$")
+      local id, token, rest = line:match("^(%d+)%s+(%S+)%s*(%S*)$")
       if id then
-         users[#users + 1] = { id = tonumber(id), auth = "Bearer " .. token }
+         local ids = {}
+         for each in rest:gmatch("%d+") do
+            ids[#ids + 1] = tonumber(each)
+         end
+         users[#users + 1] = { id = tonumber(id), auth = "Bearer " .. token, ids = ids }
       end
    end
    if #users < 2 then
