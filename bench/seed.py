@@ -64,12 +64,12 @@ WITH b AS (
     ORDER BY g
     RETURNING id, sender_id, receiver_id, created_at
 )
-INSERT INTO transactions_ledgerentry (transaction_id, user_id, direction, counterparty_id, balance_after,
-                                      created_at)
-SELECT id, sender_id, 'sent', receiver_id,
+INSERT INTO transactions_ledgerentry (transaction_id, user_id, direction, counterparty_id, amount,
+                                      balance_after, created_at)
+SELECT id, sender_id, 'sent', receiver_id, -1.00,
        CASE WHEN sender_id = %(owner)s THEN b.owner - 1.00 ELSE b.other END, created_at FROM t, b
 UNION ALL
-SELECT id, receiver_id, 'received', sender_id,
+SELECT id, receiver_id, 'received', sender_id, 1.00,
        CASE WHEN receiver_id = %(owner)s THEN b.owner ELSE b.other + 1.00 END, created_at FROM t, b
 """
 
@@ -82,7 +82,8 @@ def create_history(*, owner, other, rows: int) -> None:
     both balances are exactly what they were: the ledger stays consistent
     and the end-of-run ledger check covers these rows too. Foreign-key
     triggers are skipped for the bulk insert (``session_replication_role``);
-    every id is valid by construction. Each entry's running balance follows
+    every id is valid by construction, and every transfer's two signed legs sum to zero (the
+    ledger's own commit-time check is skipped with them). Each entry's running balance follows
     from the alternation: the owner holds its balance less 1.00 after
     sending, and its balance again after receiving; the other the reverse.
     """
