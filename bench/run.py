@@ -147,10 +147,14 @@ def _interrupt(signum, frame):
 def pg_counts(name: str) -> dict:
     """Rows of the movement tables, and receipts owed (transactions without a ready receipt)."""
     with contextlib.closing(db.connect(PG, name)) as connection, connection.cursor() as cursor:
+        # The receipt table's name: receipts_receipt, transactions_receipt before the receipts app.
+        cursor.execute("SELECT COALESCE(to_regclass('receipts_receipt'), "
+                       "to_regclass('transactions_receipt'))")
+        receipts = cursor.fetchone()[0]
         cursor.execute("SELECT (SELECT count(*) FROM transactions_transaction), "
                        "(SELECT count(*) FROM transactions_transaction WHERE kind = 'transfer'), "
                        "(SELECT count(*) FROM transactions_ledgerentry), "
-                       "(SELECT count(*) FROM receipts_receipt WHERE status = 'ready')")
+                       f"(SELECT count(*) FROM {receipts} WHERE status = 'ready')")
         transactions, transfers, entries, ready = cursor.fetchone()
     return {"transactions": transactions, "transfers": transfers, "ledger_entries": entries, "ready": ready,
             "owed": transactions - ready}
