@@ -32,9 +32,9 @@ run: migrate
 test: $(VENV)/.installed
 	$(PY) -m pytest --create-db
 
-## Everything but the end-to-end and browser layers (tests/unit and tests/api).
+## Everything but the end-to-end and browser layers (tests/unit and tests/api), on every core.
 test-fast: $(VENV)/.installed
-	$(PY) -m pytest --create-db -m "not e2e and not browser"
+	$(PY) -m pytest --create-db -n auto -m "not e2e and not browser"
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
