@@ -268,7 +268,7 @@ def deliveries_send(*, delivery_ids: list[int]) -> SendOutcome:
     endpoint is disabled fails at once.
     """
     deliveries = list(Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.Status.PENDING)
-                      .select_related("event", "endpoint").order_by("id"))
+                      .select_related("event", "endpoint", "event__transaction").order_by("id"))
     now = timezone.now()
     disabled = {d.pk: "The endpoint is disabled." for d in deliveries if not d.endpoint.enabled}
     if disabled:
@@ -290,6 +290,15 @@ def _answers_record(deliveries: list[Delivery], answers: list[client.Answer],
     for delivery, answer in zip(deliveries, answers, strict=True):
         fields = {"last_status_code": answer.status, "last_duration_ms": answer.duration_ms,
                   "last_response_body": answer.body, "last_attempt_at": now}
+        txn = delivery.event.transaction
+        # The movement's request id, so a delivery's line joins its request's and its receipt's.
+        logger.info("webhook delivery %s of %s: %s", delivery.pk, event_public_id(delivery.event_id),
+                    answer.status or answer.error, extra={
+                        "delivery_id": delivery.pk, "event_id": event_public_id(delivery.event_id),
+                        "type": delivery.event.type, "endpoint_id": delivery.endpoint_id,
+                        "status": answer.status, "duration_ms": answer.duration_ms, "ok": answer.ok,
+                        "transaction_id": txn.pk if txn else None,
+                        "request_id": txn.request_id if txn else ""})
         if answer.ok:
             for name, value in fields.items():
                 setattr(delivery, name, value)

@@ -215,7 +215,8 @@ def test_metrics_is_not_in_the_api_schema(api):
 
 @pytest.mark.django_db(transaction=True)
 def test_no_secret_appears_in_the_logs_of_a_journey(api, make_user, settings):
-    """Register, sign in, transfer, refresh, log out; SQL statements logged too (DEBUG level)."""
+    """Register, sign in, register a webhook, transfer, refresh, log out; SQL logged too (DEBUG)."""
+    settings.WEBHOOK_ALLOW_HTTP = settings.WEBHOOK_ALLOW_PRIVATE = True
     receiver = make_user(username="payee")
     password = "Correct-Horse-Battery-Staple-91"
     with captured_logs(level=10) as logs:
@@ -226,6 +227,9 @@ def test_no_secret_appears_in_the_logs_of_a_journey(api, make_user, settings):
             tokens = api.post("/api/auth/token/", {"username": "journey", "password": password},
                               format="json").json()
             api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+            hook = api.post("/api/webhooks/", {"url": "http://127.0.0.1:9/hooks",
+                                               "events": ["transfer.sent"]}, format="json").json()
+            rotated = api.post(f"/api/webhooks/{hook['id']}/rotate-secret/", {}, format="json").json()
             transfer = api.post(TRANSFER, {"receiver_id": receiver.pk, "amount": "1.00"}, format="json")
             assert transfer.json()["code"] == "insufficient_funds"
             refreshed = api.post("/api/auth/token/refresh/", {"refresh": tokens["refresh"]},
@@ -238,13 +242,15 @@ def test_no_secret_appears_in_the_logs_of_a_journey(api, make_user, settings):
         finally:
             connection.force_debug_cursor = False
     routes = [line["route"] for line in logs.requests()]
-    assert routes == ["/api/auth/register/", "/api/auth/token/", TRANSFER, "/api/auth/token/refresh/",
+    assert routes == ["/api/auth/register/", "/api/auth/token/", "/api/webhooks/",
+                      "/api/webhooks/{id}/rotate-secret/", TRANSFER, "/api/auth/token/refresh/",
                       "/api/auth/logout/", "/api/auth/token/"]
     assert any(line["logger"] == "django.db.backends" for line in logs.lines()), "SQL was logged"
     secrets = [password, DEFAULT_PASSWORD, settings.SECRET_KEY, tokens["access"], tokens["refresh"],
                refreshed["access"], refreshed["refresh"]]
     # The signature of each token too: the part that makes it usable.
     secrets += [token.rsplit(".", 1)[1] for token in secrets[3:]]
+    secrets += [hook["secret"], rotated["secret"], settings.WEBHOOK_SECRET_KEY]  # webhook signing secrets
     leaked = [secret for secret in secrets if secret in logs.text]
     assert leaked == []
     assert "Bearer " not in logs.text.replace("Bearer [redacted]", "")

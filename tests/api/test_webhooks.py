@@ -246,3 +246,18 @@ def test_deliveries_end_failed_after_the_retry_window_and_can_be_redelivered(mak
     _relay_until(lambda: Delivery.objects.filter(status="succeeded").exists())
     assert [r.headers["Wallet-Event-Id"] for r in receiver.requests[before:]] == [f"evt_{delivery.event_id}"]
     assert client_for(alice).post(url, {}, format="json").status_code == 404
+
+
+def test_each_delivery_attempt_logs_the_request_id_of_its_movement(make_user, client_for, receiver):
+    from tests.support.log_capture import captured_logs
+
+    alice, bob = make_user(balance="50.00"), make_user()
+    _register(client_for(bob), receiver.url)
+    sent = client_for(alice).post("/api/wallet/transfer/", {"receiver_id": bob.pk, "amount": "2.00"},
+                                  format="json", HTTP_X_REQUEST_ID="req-deliveries-42")
+    assert sent.status_code == 201
+    with captured_logs() as logs:
+        _relay_until(lambda: Delivery.objects.filter(status="succeeded").exists())
+    [line] = [line for line in logs.lines() if line.get("delivery_id")]
+    assert (line["request_id"], line["transaction_id"], line["status"], line["type"]) == (
+        "req-deliveries-42", sent.json()["transaction"]["id"], 200, "transfer.received")
