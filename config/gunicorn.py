@@ -21,9 +21,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+import environ
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 if str(BASE_DIR) not in sys.path:
     sys.path.insert(0, str(BASE_DIR))
+# The same .env the settings read (LOG_FORMAT, LOG_LEVEL, WEB_CONCURRENCY...), the environment first.
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 _OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 if _OWN_METRICS_DIR:  # before prometheus_client is imported anywhere (it reads this at import)
