@@ -43,7 +43,8 @@ def environment(base: dict, *, secret: str, database_url: str, broker_url: str, 
         "THROTTLE_AUTH_RATE": "1000000/s",
         "MEDIA_ROOT": str(files / "media"),
         "STATIC_ROOT": str(files / "static"),  # created empty: the API serves no static files
-        "LOG_LEVEL": "WARNING",
+        # WARNING: no per-request log line; BENCH_LOG_LEVEL=INFO measures with them written.
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         "PYTHONDONTWRITEBYTECODE": "1",
     })
     (files / "static").mkdir(parents=True, exist_ok=True)
