@@ -11,6 +11,7 @@ of the text of every line, tracebacks included.
 import logging
 import re
 from datetime import UTC, datetime
+from functools import cache
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
@@ -28,13 +29,26 @@ _SECRET_TEXT = re.compile(
 _STANDARD_ATTRS = frozenset(RESERVED_ATTRS) | {"message", "asctime", "taskName"}
 
 
+# What every match of _SECRET_TEXT contains, lowercased: a line without any of them (nearly every
+# line) is returned as it is, without running the expression over it.
+_SECRET_HINTS = ("bearer", "basic", "token", "eyj")
+
+
 def redact_text(text: str) -> str:
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _SECRET_HINTS):
+        return text
     return _SECRET_TEXT.sub(lambda m: (m.group("scheme") or "") + REDACTED, text)
+
+
+@cache
+def _sensitive(key: str) -> bool:
+    return SENSITIVE_KEY.search(key) is not None  # field names are few: each is looked at once
 
 
 def redact_value(key: str, value):
     """``value`` with every secret-looking key masked, recursively; a secret-looking key masks it all."""
-    if SENSITIVE_KEY.search(key):
+    if _sensitive(key):
         return REDACTED
     if isinstance(value, dict):
         return {k: redact_value(str(k), v) for k, v in value.items()}
