@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.exceptions import IdempotencyKeyReused, InvalidIdempotencyKey
@@ -118,3 +118,32 @@ def idempotency_keys_purge(*, older_than: timedelta | None = None) -> int:
         older_than = timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
     deleted, _ = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()
     return deleted
+
+
+def idempotent_atomic(request: IdempotentRequest | None, work, *, status: int, body):
+    """``work()`` in one durable database transaction with the key's claim and its stored answer.
+
+    The key row is inserted first, ``work`` runs (its refusals roll the key back with
+    everything else), then ``body(result)`` is stored on the row: the operation and its
+    answer commit together. A key already committed ends the transaction and its first
+    answer is replayed instead (a ``Replay``). ``durable``: nothing can nest it inside a
+    longer transaction, so the locks ``work`` takes are held exactly as long as it runs.
+    """
+    try:
+        with transaction.atomic(durable=True):
+            key_id = idempotency_key_claim(request)
+            result = work()
+            if key_id is not None:
+                idempotency_key_complete(key_id, status=status, body=body(result))
+    except IdempotencyKeyTaken:
+        return idempotency_replay(request)
+    return result
+
+
+def replayable_response(result, render, *, status: int):
+    """The view's answer: ``render(result)`` with ``status``, or a key's stored first answer, marked."""
+    from rest_framework.response import Response
+
+    if isinstance(result, Replay):
+        return Response(result.body, status=result.status, headers={REPLAYED_HEADER: "true"})
+    return Response(render(result), status=status)

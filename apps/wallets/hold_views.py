@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.exceptions import InvalidFilter
-from apps.core.idempotency import REPLAYED_HEADER, Replay, idempotency_key_from, idempotent_request
+from apps.core.idempotency import Replay, idempotency_key_from, idempotent_request, replayable_response
 from apps.transactions.pagination import HistoryCursorPagination
 from apps.wallets.holds import hold_capture, hold_create, hold_void
 from apps.wallets.models import Hold
@@ -27,10 +27,8 @@ class HoldCursorPagination(HistoryCursorPagination):
 
 
 def hold_response(result: Hold | Replay, *, created: bool = False) -> Response:
-    if isinstance(result, Replay):
-        return Response(result.body, status=result.status, headers={REPLAYED_HEADER: "true"})
-    return Response(HoldOutputSerializer(result).data,
-                    status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+    return replayable_response(result, lambda hold: HoldOutputSerializer(hold).data,
+                               status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 @holds_schema

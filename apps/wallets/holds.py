@@ -18,14 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.idempotency import (
-    IdempotencyKeyTaken,
-    IdempotentRequest,
-    Replay,
-    idempotency_key_claim,
-    idempotency_key_complete,
-    idempotency_replay,
-)
+from apps.core.idempotency import IdempotentRequest, Replay, idempotent_atomic
 from apps.core.money import ZERO
 from apps.transactions.ledger import movement_record
 from apps.transactions.models import Transaction
@@ -68,17 +61,9 @@ def holds_expired_events(*, hold_ids: list[int], at) -> None:
                 EventType.HOLD_EXPIRED, at=at)
 
 
-def _idempotent(idempotency: IdempotentRequest | None, work, *, status: int) -> Hold | Replay:
-    """Run ``work(key_id)`` in one durable transaction with the key; a used key replays instead."""
-    try:
-        with transaction.atomic(durable=True):
-            key_id = idempotency_key_claim(idempotency)
-            hold = work()
-            if key_id is not None:
-                idempotency_key_complete(key_id, status=status, body=_hold_response(hold))
-    except IdempotencyKeyTaken:
-        return idempotency_replay(idempotency)
-    return hold
+def _once(idempotency: IdempotentRequest | None, work, *, status: int) -> Hold | Replay:
+    """``work`` in one durable transaction with its Idempotency-Key, as every movement runs."""
+    return idempotent_atomic(idempotency, work, status=status, body=_hold_response)
 
 
 def hold_create(*, payer_id: int, payee_id: int, amount: Decimal, expires_in: int, description: str = "",
@@ -110,7 +95,7 @@ def hold_create(*, payer_id: int, payee_id: int, amount: Decimal, expires_in: in
         _events([hold], EventType.HOLD_CREATED, at=now)
         return hold
 
-    return _idempotent(idempotency, work, status=HTTPStatus.CREATED)
+    return _once(idempotency, work, status=HTTPStatus.CREATED)
 
 
 def _resolve(*, hold_id: int, user_id: int, capture: bool):
@@ -158,7 +143,7 @@ def hold_capture(*, hold_id: int, payee_id: int, amount: Decimal | None = None,
         _events([hold], EventType.HOLD_CAPTURED, at=now)
         return hold
 
-    return _idempotent(idempotency, work, status=HTTPStatus.OK)
+    return _once(idempotency, work, status=HTTPStatus.OK)
 
 
 def hold_void(*, hold_id: int, user_id: int, idempotency: IdempotentRequest | None = None) -> Hold | Replay:
@@ -172,7 +157,7 @@ def hold_void(*, hold_id: int, user_id: int, idempotency: IdempotentRequest | No
         _events([hold], EventType.HOLD_VOIDED, at=now)
         return hold
 
-    return _idempotent(idempotency, work, status=HTTPStatus.OK)
+    return _once(idempotency, work, status=HTTPStatus.OK)
 
 
 def holds_expire(*, limit: int = 500) -> int:

@@ -16,18 +16,10 @@ from decimal import Decimal
 from http import HTTPStatus
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from apps.core.exceptions import ApiError
-from apps.core.idempotency import (
-    IdempotencyKeyTaken,
-    IdempotentRequest,
-    Replay,
-    idempotency_key_claim,
-    idempotency_key_complete,
-    idempotency_replay,
-)
+from apps.core.idempotency import IdempotentRequest, Replay, idempotent_atomic
 from apps.core.metrics import MONEY_MOVEMENTS
 from apps.core.money import MAX_AMOUNT, ZERO
 from apps.core.request_context import context_bind
@@ -136,6 +128,11 @@ def _movement_response(result: MovementResult) -> dict:
     return MovementOutputSerializer(result).data
 
 
+def _movement_once(idempotency: IdempotentRequest | None, work) -> MovementResult | Replay:
+    """A movement's one durable transaction with its Idempotency-Key (``idempotent_atomic``)."""
+    return idempotent_atomic(idempotency, work, status=HTTPStatus.CREATED, body=_movement_response)
+
+
 @_observed(Transaction.Kind.TRANSFER)
 def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal, description: str = "",
                     idempotency: IdempotentRequest | None = None) -> MovementResult | Replay:
@@ -147,68 +144,58 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal, descri
     together: it all happens or none of it does. A key already used returns
     its ``Replay``.
     """
-    try:
-        with transaction.atomic(durable=True):
-            key_id = idempotency_key_claim(idempotency)
-            if sender_id == receiver_id:
-                raise SelfTransfer()
-            wallets = wallets_lock(user_ids=(sender_id, receiver_id))
-            sender, receiver = wallets.get(sender_id), wallets.get(receiver_id)
-            if sender is None:
-                raise AccountInactive()
-            if receiver is None:
-                raise ReceiverNotFound()
-            now = timezone.now()
-            released = _expired_holds_release(sender, now=now)
-            if sender.available + released < amount:
-                raise InsufficientFunds()
-            credit_check(receiver, amount)
+    def work() -> MovementResult:
+        if sender_id == receiver_id:
+            raise SelfTransfer()
+        wallets = wallets_lock(user_ids=(sender_id, receiver_id))
+        sender, receiver = wallets.get(sender_id), wallets.get(receiver_id)
+        if sender is None:
+            raise AccountInactive()
+        if receiver is None:
+            raise ReceiverNotFound()
+        now = timezone.now()
+        released = _expired_holds_release(sender, now=now)
+        if sender.available + released < amount:
+            raise InsufficientFunds()
+        credit_check(receiver, amount)
 
-            sender_after = sender.balance - amount
-            balances_apply({sender_id: -amount, receiver_id: amount}, now=now,
-                           held={sender_id: -released} if released else None)
-            # The log row, both ledger entries and the owed receipt: after the commit, the
-            # receipt relay renders it (no broker I/O here, nothing scheduled on commit).
-            txn = movement_record(kind=Transaction.Kind.TRANSFER, sender_id=sender_id,
-                                  receiver_id=receiver_id, amount=amount, now=now,
-                                  sender_balance=sender_after,
-                                  receiver_balance=receiver.balance + amount, description=description)
-            movement_events_record(txn=txn)  # the parties' events and owed webhook deliveries
-            result = MovementResult(transaction=txn, balance=sender_after)
-            if key_id is not None:
-                idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))
-    except IdempotencyKeyTaken:
-        return idempotency_replay(idempotency)
-    return result
+        sender_after = sender.balance - amount
+        balances_apply({sender_id: -amount, receiver_id: amount}, now=now,
+                       held={sender_id: -released} if released else None)
+        # The log row, both ledger entries and the owed receipt: after the commit, the
+        # receipt relay renders it (no broker I/O here, nothing scheduled on commit).
+        txn = movement_record(kind=Transaction.Kind.TRANSFER, sender_id=sender_id,
+                              receiver_id=receiver_id, amount=amount, now=now,
+                              sender_balance=sender_after,
+                              receiver_balance=receiver.balance + amount, description=description)
+        movement_events_record(txn=txn)  # the parties' events and owed webhook deliveries
+        return MovementResult(transaction=txn, balance=sender_after)
+
+    return _movement_once(idempotency, work)
 
 
 @_observed(Transaction.Kind.DEPOSIT)
 def deposit_create(*, user_id: int, amount: Decimal, description: str = "",
                    idempotency: IdempotentRequest | None = None) -> MovementResult | Replay:
     """Credit ``amount`` to a user's wallet from outside the system (staff, or a command)."""
-    try:
-        with transaction.atomic(durable=True):
-            key_id = idempotency_key_claim(idempotency)
-            wallet = wallets_lock(user_ids=(user_id,)).get(user_id)
-            if wallet is None:
-                raise ReceiverNotFound()
-            credit_check(wallet, amount)
+    def work() -> MovementResult:
+        wallet = wallets_lock(user_ids=(user_id,)).get(user_id)
+        if wallet is None:
+            raise ReceiverNotFound()
+        credit_check(wallet, amount)
 
-            now = timezone.now()
-            balance_after = wallet.balance + amount
-            balances_apply({user_id: amount}, now=now)
-            # The log row, its ledger entry and the owed receipt: after the commit, the receipt
-            # relay renders it (no broker I/O here, nothing scheduled on commit).
-            txn = movement_record(kind=Transaction.Kind.DEPOSIT, sender_id=None, receiver_id=user_id,
-                                  amount=amount, now=now, receiver_balance=balance_after,
-                                  description=description)
-            movement_events_record(txn=txn)  # the receiver's event and owed webhook deliveries
-            result = MovementResult(transaction=txn, balance=balance_after)
-            if key_id is not None:
-                idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))
-    except IdempotencyKeyTaken:
-        return idempotency_replay(idempotency)
-    return result
+        now = timezone.now()
+        balance_after = wallet.balance + amount
+        balances_apply({user_id: amount}, now=now)
+        # The log row, its ledger entry and the owed receipt: after the commit, the receipt
+        # relay renders it (no broker I/O here, nothing scheduled on commit).
+        txn = movement_record(kind=Transaction.Kind.DEPOSIT, sender_id=None, receiver_id=user_id,
+                              amount=amount, now=now, receiver_balance=balance_after,
+                              description=description)
+        movement_events_record(txn=txn)  # the receiver's event and owed webhook deliveries
+        return MovementResult(transaction=txn, balance=balance_after)
+
+    return _movement_once(idempotency, work)
 
 
 # --- Refunds and reversals -------------------------------------------------------------
@@ -244,50 +231,45 @@ def _return_create(*, kind: str, check, transaction_id: int, user_id: int, amoun
     The database checks the same rules again as the row is inserted
     (migration 0013).
     """
-    try:
-        with transaction.atomic(durable=True):
-            key_id = idempotency_key_claim(idempotency)
-            original = original_lock(transaction_id=transaction_id)
-            if original is None:
-                raise TransactionNotFound()
-            now = timezone.now()
-            check(original, user_id=user_id, now=now)
-            remaining = original.amount - returned_amount(original_id=original.id)
-            if remaining <= 0:
-                raise AlreadyFullyReturned()
-            amount = remaining if amount is None else amount
-            if amount > remaining:
-                raise AmountExceedsRemaining.with_remaining(remaining)
+    def work() -> MovementResult:
+        original = original_lock(transaction_id=transaction_id)
+        if original is None:
+            raise TransactionNotFound()
+        now = timezone.now()
+        check(original, user_id=user_id, now=now)
+        remaining = original.amount - returned_amount(original_id=original.id)
+        if remaining <= 0:
+            raise AlreadyFullyReturned()
+        taken = remaining if amount is None else amount
+        if taken > remaining:
+            raise AmountExceedsRemaining.with_remaining(remaining)
 
-            # Back the way it came: the original's receiver pays, its sender (none: world) is paid.
-            payer_id, payee_id = original.receiver_id, original.sender_id
-            wallets = wallets_lock(user_ids=[i for i in (payer_id, payee_id) if i is not None])
-            payer, payee = wallets.get(payer_id), wallets.get(payee_id)
-            if payer is None:
-                raise AccountInactive()
-            if payee_id is not None and payee is None:
-                raise ReceiverNotFound()
-            released = _expired_holds_release(payer, now=now)
-            if payer.available + released < amount:
-                raise ReturnInsufficientFunds()
-            deltas = {payer_id: -amount}
-            if payee is not None:
-                credit_check(payee, amount)
-                deltas[payee_id] = amount
+        # Back the way it came: the original's receiver pays, its sender (none: world) is paid.
+        payer_id, payee_id = original.receiver_id, original.sender_id
+        wallets = wallets_lock(user_ids=[i for i in (payer_id, payee_id) if i is not None])
+        payer, payee = wallets.get(payer_id), wallets.get(payee_id)
+        if payer is None:
+            raise AccountInactive()
+        if payee_id is not None and payee is None:
+            raise ReceiverNotFound()
+        released = _expired_holds_release(payer, now=now)
+        if payer.available + released < taken:
+            raise ReturnInsufficientFunds()
+        deltas = {payer_id: -taken}
+        if payee is not None:
+            credit_check(payee, taken)
+            deltas[payee_id] = taken
 
-            payer_after = payer.balance - amount
-            balances_apply(deltas, now=now, held={payer_id: -released} if released else None)
-            txn = movement_record(kind=kind, sender_id=payer_id, receiver_id=payee_id, amount=amount,
-                                  now=now, sender_balance=payer_after,
-                                  receiver_balance=None if payee is None else payee.balance + amount,
-                                  description=description, original_id=original.id)
-            movement_events_record(txn=txn)
-            result = MovementResult(transaction=txn, balance=payer_after)
-            if key_id is not None:
-                idempotency_key_complete(key_id, status=HTTPStatus.CREATED, body=_movement_response(result))
-    except IdempotencyKeyTaken:
-        return idempotency_replay(idempotency)
-    return result
+        payer_after = payer.balance - taken
+        balances_apply(deltas, now=now, held={payer_id: -released} if released else None)
+        txn = movement_record(kind=kind, sender_id=payer_id, receiver_id=payee_id, amount=taken,
+                              now=now, sender_balance=payer_after,
+                              receiver_balance=None if payee is None else payee.balance + taken,
+                              description=description, original_id=original.id)
+        movement_events_record(txn=txn)
+        return MovementResult(transaction=txn, balance=payer_after)
+
+    return _movement_once(idempotency, work)
 
 
 @_observed(Transaction.Kind.REFUND)

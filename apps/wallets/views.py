@@ -2,7 +2,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.core.idempotency import REPLAYED_HEADER, Replay, idempotency_key_from, idempotent_request
+from apps.core.idempotency import Replay, idempotency_key_from, idempotent_request, replayable_response
 from apps.wallets.filters import wallet_moment
 from apps.wallets.permissions import IsStaff
 from apps.wallets.schema import wallet_schema
@@ -20,9 +20,8 @@ from apps.wallets.throttling import MoneyRateThrottle
 
 def movement_response(result: MovementResult | Replay) -> Response:
     """201 with the movement, or the stored response of an Idempotency-Key's first request."""
-    if isinstance(result, Replay):
-        return Response(result.body, status=result.status, headers={REPLAYED_HEADER: "true"})
-    return Response(MovementOutputSerializer(result).data, status=status.HTTP_201_CREATED)
+    return replayable_response(result, lambda r: MovementOutputSerializer(r).data,
+                               status=status.HTTP_201_CREATED)
 
 
 @wallet_schema

@@ -50,7 +50,7 @@ def test_rolled_back_transfer_leaves_nothing_owed(make_user, client_for):
     owed_before = Receipt.objects.count()
     keyed = IdempotentRequest(user_id=alice.pk, key="k-1", fingerprint="0" * 64)
     # The last write of the movement fails, after the ledger rows and the owed receipt were written.
-    with mock.patch("apps.wallets.services.idempotency_key_complete",
+    with mock.patch("apps.core.idempotency.idempotency_key_complete",
                     side_effect=DatabaseError("the disk is full")), pytest.raises(DatabaseError):
         transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("1.00"), idempotency=keyed)
     refused = client_for(alice).post("/api/wallet/transfer/",
