@@ -109,15 +109,18 @@ def _observed(kind: str):
                 MONEY_MOVEMENTS.labels(kind, "error").inc()
                 raise
             replayed = isinstance(result, Replay)
+            MONEY_MOVEMENTS.labels(kind, "replayed" if replayed else "completed").inc()
             if replayed:
                 transaction_id = (result.body.get("transaction") or {}).get("id")
-                amount = (result.body.get("transaction") or {}).get("amount")
             else:
-                transaction_id, amount = result.transaction.pk, str(result.transaction.amount)
-            MONEY_MOVEMENTS.labels(kind, "replayed" if replayed else "completed").inc()
+                transaction_id = result.transaction.pk
             context_bind(transaction_id=transaction_id, kind=kind)
-            logger.info("%s %s %s", kind, transaction_id, "replayed" if replayed else "committed", extra={
-                "transaction_id": transaction_id, "kind": kind, "amount": amount, "replayed": replayed})
+            if logger.isEnabledFor(logging.INFO):  # the line's fields are built only when it is written
+                amount = (result.body.get("transaction") or {}).get("amount") if replayed \
+                    else str(result.transaction.amount)
+                logger.info("%s %s %s", kind, transaction_id, "replayed" if replayed else "committed",
+                            extra={"transaction_id": transaction_id, "kind": kind, "amount": amount,
+                                   "replayed": replayed})
             return result
         return observed
     return decorate
