@@ -37,7 +37,7 @@ from apps.wallets.exceptions import (
 from apps.wallets.hold_sql import holds_release_expired
 from apps.wallets.models import Hold, Wallet
 from apps.wallets.selectors import hold_for_party, wallets_lock
-from apps.wallets.services import credit_check
+from apps.wallets.services import credit_check, expired_holds_release
 from apps.webhooks.events import EventType
 from apps.webhooks.services import hold_events_record, movement_events_record
 
@@ -80,8 +80,7 @@ def hold_create(*, payer_id: int, payee_id: int, amount: Decimal, expires_in: in
         if payee is None:
             raise PayeeNotFound()
         now = timezone.now()
-        released = holds_release_expired(payer_id=payer_id, now=now) if payer.held else None
-        freed = released.amount if released else ZERO
+        freed = expired_holds_release(payer, now=now)
         if payer.available + freed < amount:
             raise InsufficientFunds("The available balance is too low for this hold.")
         balances_apply({payer_id: ZERO}, now=now, held={payer_id: amount - freed})
@@ -90,8 +89,6 @@ def hold_create(*, payer_id: int, payee_id: int, amount: Decimal, expires_in: in
                                    expires_at=now + dt.timedelta(seconds=expires_in))
         parties = get_user_model().objects.only("id", "username").in_bulk([payer_id, payee_id])
         hold.payer, hold.payee = parties[payer_id], parties[payee_id]
-        if released:
-            holds_expired_events(hold_ids=released.hold_ids, at=now)
         _events([hold], EventType.HOLD_CREATED, at=now)
         return hold
 

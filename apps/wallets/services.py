@@ -69,7 +69,7 @@ def credit_check(wallet: LockedWallet, amount: Decimal) -> None:
         raise BalanceLimitExceeded()
 
 
-def _expired_holds_release(wallet: LockedWallet, *, now) -> Decimal:
+def expired_holds_release(wallet: LockedWallet, *, now) -> Decimal:
     """Release the wallet's expired holds (one statement, only when it holds anything); their sum.
 
     A wallet without holds pays nothing for them: its ``held`` is 0 and no query runs. Holds it
@@ -157,7 +157,7 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal, descri
         if receiver is None:
             raise ReceiverNotFound()
         now = timezone.now()
-        released = _expired_holds_release(sender, now=now)
+        released = expired_holds_release(sender, now=now)
         if sender.available + released < amount:
             raise InsufficientFunds()
         credit_check(receiver, amount)
@@ -255,7 +255,7 @@ def _return_create(*, kind: str, check, transaction_id: int, user_id: int, amoun
             raise AccountInactive()
         if payee_id is not None and payee is None:
             raise ReceiverNotFound()
-        released = _expired_holds_release(payer, now=now)
+        released = expired_holds_release(payer, now=now)
         if payer.available + released < taken:
             raise ReturnInsufficientFunds()
         deltas = {payer_id: -taken}
