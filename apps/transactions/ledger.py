@@ -29,6 +29,7 @@ from django.db import connection
 
 from apps.core.money import ZERO
 from apps.core.request_context import current_request_id
+from apps.core.sql import StatementPart
 from apps.receipts.models import Receipt
 from apps.transactions.models import LedgerEntry, SystemAccount, Transaction
 
@@ -64,7 +65,7 @@ def _receipt_columns() -> str:
 
 
 @cache
-def _movement_sql(entries: int, *, world: str | None) -> str:
+def _movement_sql(entries: int, *, world: str | None, also: str = "") -> str:
     """The three inserts as one statement (data-modifying CTEs), one round trip instead of three.
 
     Kept for the statement count (3 per transfer instead of 5, fewer than
@@ -72,6 +73,10 @@ def _movement_sql(entries: int, *, world: str | None) -> str:
     one process on the same host ``bench/movement_sql.py`` measured no CPU
     difference (+0.00 and +0.04 ms for three statements) and wall time
     within noise (-0.12 and +0.11 ms).
+
+    ``also`` is more CTEs after those, written by another app into the same
+    statement (a movement's events, ``apps.webhooks.services.movement_events_part``):
+    they may select from ``t``, the transaction's row.
 
     ``world`` adds a fourth write: ``"from"`` (a deposit) debits ``world``,
     ``"to"`` (a deposit's reversal) credits it back; either way it is created
@@ -101,8 +106,8 @@ def _movement_sql(entries: int, *, world: str | None) -> str:
     return (f"WITH {world_sql}t AS ({txn}), "
             f"e AS ({entries_sql}), "
             f"r AS (INSERT INTO {quote_table(Receipt)} ({_receipt_columns()}) "
-            f"SELECT t.id, %s, '', '', 0, '', %s, %s FROM t) "
-            f"SELECT t.id FROM t")
+            f"SELECT t.id, %s, '', '', 0, '', %s, %s FROM t)"
+            f"{', ' + also if also else ''} SELECT t.id FROM t")
 
 
 # In the model's field order: ``from_db`` fills the fields it names in that order.
@@ -113,7 +118,7 @@ _TRANSACTION_FIELDS = ("id", "kind", "sender_id", "receiver_id", "amount", "crea
 def movement_record(*, kind: str, sender_id: int | None, receiver_id: int | None, amount: Decimal,
                     now: dt.datetime, receiver_balance: Decimal | None = None,
                     sender_balance: Decimal | None = None, description: str = "",
-                    original_id: int | None = None) -> Transaction:
+                    original_id: int | None = None, also: StatementPart | None = None) -> Transaction:
     """Insert the transaction, one ledger entry per account and its owed receipt; return the row as saved.
 
     ``receiver_balance`` and ``sender_balance`` are the wallets' balances
@@ -129,7 +134,8 @@ def movement_record(*, kind: str, sender_id: int | None, receiver_id: int | None
     The receipt row is the outbox: written in the movement's transaction, it
     is the only trace of the receipt on the money path (no broker I/O); the
     relay renders it after the commit (``apps.receipts.services.receipts_claim``).
-    The three inserts are one statement.
+    The three inserts are one statement, and so are the rows of ``also``
+    (CTEs that may select from ``t``, the transaction's row: a movement's events).
     """
     if sender_id is None and receiver_id is None:
         raise ValueError("a movement has a sender, a receiver or both")
@@ -151,9 +157,9 @@ def movement_record(*, kind: str, sender_id: int | None, receiver_id: int | None
     row = [str(kind), sender_id, receiver_id, amount, at, description, request_id, original_id]
     owed = [Receipt.Status.PENDING.value, at, at]
     with connection.cursor() as cursor:
-        cursor.execute(_movement_sql(len(parties), world=world),
+        cursor.execute(_movement_sql(len(parties), world=world, also=also.sql if also else ""),
                        [*world_rows, *row, *(value for party in parties for value in party), *world_leg,
-                        *owed])
+                        *owed, *(also.params if also else ())])
         txn_id = cursor.fetchone()[0]
     return Transaction.from_db(connection.alias, _TRANSACTION_FIELDS,
                                (txn_id, kind, sender_id, receiver_id, amount, now, description, original_id,

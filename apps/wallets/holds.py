@@ -39,7 +39,7 @@ from apps.wallets.models import Hold, Wallet
 from apps.wallets.selectors import hold_for_party, wallets_lock
 from apps.wallets.services import credit_check, expired_holds_release
 from apps.webhooks.events import EventType
-from apps.webhooks.services import hold_events_record, movement_events_record
+from apps.webhooks.services import hold_events_record, movement_events_part
 
 
 def _hold_response(hold: Hold) -> dict:
@@ -131,12 +131,15 @@ def hold_capture(*, hold_id: int, payee_id: int, amount: Decimal | None = None,
         txn = movement_record(kind=Transaction.Kind.TRANSFER, sender_id=hold.payer_id,
                               receiver_id=hold.payee_id, amount=taken, now=now,
                               sender_balance=payer.balance - taken,
-                              receiver_balance=payee.balance + taken, description=hold.description)
+                              receiver_balance=payee.balance + taken, description=hold.description,
+                              # the capture is a transfer: transfer.sent and .received
+                              also=movement_events_part(kind=Transaction.Kind.TRANSFER,
+                                                        sender_id=hold.payer_id, receiver_id=hold.payee_id,
+                                                        at=now))
         Hold.objects.filter(pk=hold.pk).update(status=Hold.Status.CAPTURED, captured_amount=taken,
                                                capture_transaction=txn, resolved_at=now)
         hold.status, hold.captured_amount, hold.capture_transaction, hold.resolved_at = (
             Hold.Status.CAPTURED, taken, txn, now)
-        movement_events_record(txn=txn)  # the capture is a transfer: transfer.sent and .received
         _events([hold], EventType.HOLD_CAPTURED, at=now)
         return hold
 

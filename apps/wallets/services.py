@@ -44,7 +44,7 @@ from apps.wallets.hold_sql import holds_release_expired
 from apps.wallets.models import Wallet
 from apps.wallets.selectors import LockedWallet, wallets_lock
 from apps.wallets.serializers import MovementOutputSerializer
-from apps.webhooks.services import movement_events_record
+from apps.webhooks.services import movement_events_part
 
 logger = logging.getLogger(__name__)
 
@@ -170,8 +170,9 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal, descri
         txn = movement_record(kind=Transaction.Kind.TRANSFER, sender_id=sender_id,
                               receiver_id=receiver_id, amount=amount, now=now,
                               sender_balance=sender_after,
-                              receiver_balance=receiver.balance + amount, description=description)
-        movement_events_record(txn=txn)  # the parties' events and owed webhook deliveries
+                              receiver_balance=receiver.balance + amount, description=description,
+                              also=movement_events_part(kind=Transaction.Kind.TRANSFER, sender_id=sender_id,
+                                                        receiver_id=receiver_id, at=now))
         return MovementResult(transaction=txn, balance=sender_after)
 
     return _movement_once(idempotency, work)
@@ -194,8 +195,9 @@ def deposit_create(*, user_id: int, amount: Decimal, description: str = "",
         # relay renders it (no broker I/O here, nothing scheduled on commit).
         txn = movement_record(kind=Transaction.Kind.DEPOSIT, sender_id=None, receiver_id=user_id,
                               amount=amount, now=now, receiver_balance=balance_after,
-                              description=description)
-        movement_events_record(txn=txn)  # the receiver's event and owed webhook deliveries
+                              description=description,
+                              also=movement_events_part(kind=Transaction.Kind.DEPOSIT, sender_id=None,
+                                                        receiver_id=user_id, at=now))
         return MovementResult(transaction=txn, balance=balance_after)
 
     return _movement_once(idempotency, work)
@@ -268,8 +270,9 @@ def _return_create(*, kind: str, check, transaction_id: int, user_id: int, amoun
         txn = movement_record(kind=kind, sender_id=payer_id, receiver_id=payee_id, amount=taken,
                               now=now, sender_balance=payer_after,
                               receiver_balance=None if payee is None else payee.balance + taken,
-                              description=description, original_id=original.id)
-        movement_events_record(txn=txn)
+                              description=description, original_id=original.id,
+                              also=movement_events_part(kind=kind, sender_id=payer_id, receiver_id=payee_id,
+                                                        at=now))
         return MovementResult(transaction=txn, balance=payer_after)
 
     return _movement_once(idempotency, work)

@@ -1,7 +1,7 @@
 """The event types: what a user's wallet tells the systems that registered an endpoint.
 
 A movement writes one event per party that has an enabled endpoint wanting
-its type (``services.movement_events_record``). Types of corrections and
+its type (``services.movement_events_part``). Types of corrections and
 holds are listed already, so endpoints can subscribe to them; they are written
 once those movements exist.
 """

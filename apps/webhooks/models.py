@@ -1,7 +1,7 @@
 """Webhook endpoints, the events of a user's wallet, and their deliveries (an outbox).
 
 An ``Event`` and its ``Delivery`` rows are inserted in the movement's own
-database transaction (``services.movement_events_record``): a committed
+statement (``services.movement_events_part``): a committed
 movement always owes its deliveries and a rolled-back one owes nothing. The
 webhook relay (``services.deliveries_claim``, the shared ``apps.core.outbox``
 machinery) sends them after the commit, at least once.

@@ -1,8 +1,8 @@
 """Webhook state changes: endpoints and their secrets, events written with a movement, and delivery.
 
-The money path calls ``movement_events_record`` inside the movement's
-transaction: one statement inserts the events and their owed deliveries, and
-only for parties with an enabled endpoint that wants the type. Nothing here
+The money path writes ``movement_events_part`` into the statement that writes
+the movement itself: the same statement inserts the events and their owed
+deliveries, and only for parties with an enabled endpoint that wants the type. Nothing here
 talks to the broker. The webhook relay (``tasks.webhooks_relay``) claims due
 deliveries with the shared outbox machinery (``apps.core.outbox``), renders
 each event's body once, signs every attempt afresh and records the answers.
@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core.outbox import Outbox
-from apps.transactions.models import Transaction
+from apps.core.sql import StatementPart
 from apps.webhooks import client
 from apps.webhooks.addresses import UnsafeUrl, url_check
 from apps.webhooks.events import MOVEMENT_EVENTS, event_public_id
@@ -123,45 +123,57 @@ def _table(model) -> str:
 
 
 @cache
-def _events_sql(parties: int, *, subject: str = "transaction_id") -> str:
-    """Events for the parties whose enabled endpoints want them, and one owed delivery per endpoint.
+def _events_ctes(parties: int, *, subject: str, subject_value: str, source: str) -> tuple[str, str]:
+    """The events of the parties whose enabled endpoints want them, and one owed delivery per endpoint.
 
-    One statement (a data-modifying CTE): when no party has such an endpoint, it inserts nothing.
-    ``subject`` is the event's subject column: a transaction, or a hold (with its JSON).
+    Two data-modifying CTE bodies (``ev`` and the deliveries selected from it): when no party has
+    such an endpoint, they insert nothing. ``subject`` is the event's subject column (a transaction
+    or a hold), ``subject_value`` the SQL of its value, ``source`` what the rows are selected from
+    besides the parties (the movement's own ``t``, or nothing).
     """
     endpoint, event, delivery = _table(WebhookEndpoint), _table(Event), _table(Delivery)
-    wants = "e.user_id = p.usr AND e.enabled AND p.typ = ANY(e.events)"
+    wants = "ep.user_id = p.usr AND ep.enabled AND p.typ = ANY(ep.events)"
     rows = ", ".join(["(%s::bigint, %s::varchar)"] * parties)
-    return (
-        f"WITH ev AS (INSERT INTO {event} (user_id, type, {subject}, subject, created_at, payload) "
-        f"SELECT p.usr, p.typ, %s, %s, %s, '' FROM (VALUES {rows}) AS p (usr, typ) "
-        f"WHERE EXISTS (SELECT 1 FROM {endpoint} e WHERE {wants}) "
-        f"RETURNING id, user_id AS usr, type AS typ) "
-        f"INSERT INTO {delivery} (event_id, endpoint_id, status, attempts, due_at, retry_until, last_error, "
-        f"last_response_body, created_at, updated_at) "
-        f"SELECT p.id, e.id, 'pending', 0, %s, %s, '', '', %s, %s "
-        f"FROM ev AS p JOIN {endpoint} e ON {wants}"
-    )
+    events = (f"INSERT INTO {event} (user_id, type, {subject}, subject, created_at, payload) "
+              f"SELECT p.usr, p.typ, {subject_value}, %s, %s, '' "
+              f"FROM {source}(VALUES {rows}) AS p (usr, typ) "
+              f"WHERE EXISTS (SELECT 1 FROM {endpoint} ep WHERE {wants}) "
+              f"RETURNING id, user_id AS usr, type AS typ")
+    deliveries = (f"INSERT INTO {delivery} (event_id, endpoint_id, status, attempts, due_at, retry_until, "
+                  f"last_error, last_response_body, created_at, updated_at) "
+                  f"SELECT p.id, ep.id, 'pending', 0, %s, %s, '', '', %s, %s "
+                  f"FROM ev AS p JOIN {endpoint} ep ON {wants}")
+    return events, deliveries
 
 
-def movement_events_record(*, txn: Transaction) -> None:
-    """Write the movement's events and owed deliveries; call it in the movement's transaction.
+def _owed_params(at: dt.datetime) -> list:
+    when = connection.ops.adapt_datetimefield_value(at)
+    until = connection.ops.adapt_datetimefield_value(at + _retry_window())
+    return [when, until, when, when]
+
+
+def movement_events_part(*, kind: str, sender_id: int | None, receiver_id: int | None,
+                         at: dt.datetime) -> StatementPart:
+    """The movement's events and owed deliveries, as CTEs of the movement's own statement.
 
     Each party gets its own event (the sender ``transfer.sent``, the receiver
     ``transfer.received``), written only when that party has an enabled
-    endpoint wanting the type. A rolled-back movement takes them with it.
+    endpoint wanting the type; the movement's row (``t``) names the
+    transaction. Written by the statement that writes the movement
+    (``apps.transactions.ledger.movement_record``): no round trip of its own,
+    and a rolled-back movement takes them with it.
     """
-    sender_type, receiver_type = MOVEMENT_EVENTS[str(txn.kind)]
+    sender_type, receiver_type = MOVEMENT_EVENTS[str(kind)]
     parties = []
-    if txn.receiver_id is not None:  # none when a deposit's reversal takes money back to world
-        parties.append((txn.receiver_id, receiver_type.value))
-    if sender_type is not None and txn.sender_id is not None:
-        parties.append((txn.sender_id, sender_type.value))
-    at = connection.ops.adapt_datetimefield_value(txn.created_at)
-    until = connection.ops.adapt_datetimefield_value(txn.created_at + _retry_window())
-    with connection.cursor() as cursor:
-        cursor.execute(_events_sql(len(parties)),
-                       [txn.pk, "", at, *(v for party in parties for v in party), at, until, at, at])
+    if receiver_id is not None:  # none when a deposit's reversal takes money back to world
+        parties.append((receiver_id, receiver_type.value))
+    if sender_type is not None and sender_id is not None:
+        parties.append((sender_id, sender_type.value))
+    events, deliveries = _events_ctes(len(parties), subject="transaction_id", subject_value="t.id",
+                                      source="t, ")
+    when = connection.ops.adapt_datetimefield_value(at)
+    return StatementPart(f"ev AS ({events}), dv AS ({deliveries})",
+                         ["", when, *(v for party in parties for v in party), *_owed_params(at)])
 
 
 def hold_events_record(*, holds: list[tuple[int, list[int], dict]], type: str, at: dt.datetime) -> None:
@@ -172,13 +184,13 @@ def hold_events_record(*, holds: list[tuple[int, list[int], dict]], type: str, a
     hold, inserting nothing when no party has such an endpoint).
     """
     when = connection.ops.adapt_datetimefield_value(at)
-    until = connection.ops.adapt_datetimefield_value(at + _retry_window())
+    owed = _owed_params(at)
     with connection.cursor() as cursor:
         for hold_id, users, data in holds:
             subject = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-            cursor.execute(_events_sql(len(users), subject="hold_id"),
-                           [hold_id, subject, when, *(v for user in users for v in (user, type)),
-                            when, until, when, when])
+            events, deliveries = _events_ctes(len(users), subject="hold_id", subject_value="%s", source="")
+            cursor.execute(f"WITH ev AS ({events}) {deliveries}",
+                           [hold_id, subject, when, *(v for user in users for v in (user, type)), *owed])
 
 
 def _payloads_fix(events: list[Event]) -> dict[int, str]:
