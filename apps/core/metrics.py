@@ -76,6 +76,18 @@ def method_label(method: str) -> str:
     return method if method in KNOWN_METHODS else "other"
 
 
+@functools.lru_cache(maxsize=4096)  # routes x methods x statuses: a bounded set, met again and again
+def _request_series(route: str, method: str, status: int):
+    return HTTP_REQUESTS.labels(route, method, str(status)), HTTP_REQUEST_DURATION.labels(route, method)
+
+
+def request_observe(route: str, method: str, status: int, seconds: float) -> None:
+    """Count one answered request and its duration (each label set's series looked up once)."""
+    requests, duration = _request_series(route, method_label(method), status)
+    requests.inc()
+    duration.observe(seconds)
+
+
 class _Scrape:
     """What one scrape reads: the process's (or all processes') metrics, then the database's."""
 

@@ -6,13 +6,7 @@ from django.utils.functional import SimpleLazyObject, empty
 
 from apps.core.exception_handler import is_api_request, json_error
 from apps.core.exceptions import LengthRequired
-from apps.core.metrics import (
-    HTTP_REQUEST_DURATION,
-    HTTP_REQUESTS,
-    UNMATCHED_ROUTE,
-    method_label,
-    route_label,
-)
+from apps.core.metrics import UNMATCHED_ROUTE, request_observe, route_label
 from apps.core.request_context import (
     REQUEST_ID_HEADER,
     context_bind,
@@ -70,12 +64,11 @@ class RequestObservabilityMiddleware:
         response[REQUEST_ID_HEADER] = request_id
         match = request.resolver_match
         route = route_label(match.route) if match is not None else UNMATCHED_ROUTE
-        method = method_label(request.method)
-        HTTP_REQUESTS.labels(route, method, str(response.status_code)).inc()
-        HTTP_REQUEST_DURATION.labels(route, method).observe(duration)
-        request_logger.info("%s %s %s", request.method, route, response.status_code, extra={
-            "method": request.method, "route": route, "status": response.status_code,
-            "duration_ms": round(duration * 1000, 2), "user_id": _user_id(request)})
+        request_observe(route, request.method, response.status_code, duration)
+        if request_logger.isEnabledFor(logging.INFO):
+            request_logger.info("%s %s %s", request.method, route, response.status_code, extra={
+                "method": request.method, "route": route, "status": response.status_code,
+                "duration_ms": round(duration * 1000, 2), "user_id": _user_id(request)})
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
