@@ -37,9 +37,9 @@ from apps.wallets.exceptions import (
 from apps.wallets.hold_sql import holds_release_expired
 from apps.wallets.models import Hold, Wallet
 from apps.wallets.selectors import hold_for_party, wallets_lock
-from apps.wallets.services import credit_check, expired_holds_release
+from apps.wallets.services import credit_check, events_part, expired_holds_release
 from apps.webhooks.events import EventType
-from apps.webhooks.services import hold_events_record, movement_events_part
+from apps.webhooks.services import hold_events_record
 
 
 def _hold_response(hold: Hold) -> dict:
@@ -133,9 +133,7 @@ def hold_capture(*, hold_id: int, payee_id: int, amount: Decimal | None = None,
                               sender_balance=payer.balance - taken,
                               receiver_balance=payee.balance + taken, description=hold.description,
                               # the capture is a transfer: transfer.sent and .received
-                              also=movement_events_part(kind=Transaction.Kind.TRANSFER,
-                                                        sender_id=hold.payer_id, receiver_id=hold.payee_id,
-                                                        at=now))
+                              also=events_part(Transaction.Kind.TRANSFER, payer, payee, at=now))
         Hold.objects.filter(pk=hold.pk).update(status=Hold.Status.CAPTURED, captured_amount=taken,
                                                capture_transaction=txn, resolved_at=now)
         hold.status, hold.captured_amount, hold.capture_transaction, hold.resolved_at = (

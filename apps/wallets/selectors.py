@@ -19,6 +19,7 @@ from apps.transactions.ledger import LedgerReport, ledger_verify
 from apps.transactions.models import SystemAccount
 from apps.transactions.selectors import balance_at
 from apps.wallets.models import Hold, Wallet
+from apps.webhooks.selectors import endpoint_enabled_exists
 
 logger = logging.getLogger(__name__)
 
@@ -79,23 +80,25 @@ def _lock_queryset(user_ids: list[int]):
         Wallet.objects.select_for_update(of=("self",), no_key=True)
         .filter(user_id__in=user_ids, user__is_active=True)
         .only("id", "user_id", "balance", "held")
+        .annotate(hooked=endpoint_enabled_exists("user_id"))
         .order_by("pk")
     )
 
 
 @cache
-def _lock_sql(count: int) -> str:
-    """The lock query's SQL for ``count`` users, compiled by the ORM once per process.
+def _lock_sql(count: int) -> tuple[str, tuple]:
+    """The lock query's SQL and parameters for ``count`` users, compiled by the ORM once per process.
 
     Compiling the queryset cost three times the CPU of running it (see
-    BENCHMARKS.md), and its SQL only depends on the number of ids. Marker ids prove
-    that the ids are the statement's only parameters.
+    BENCHMARKS.md), and its SQL only depends on the number of ids. Marker ids
+    (``-count`` to ``-1``) show where the ids go among the parameters; any other
+    parameter is a constant of the query.
     """
     markers = list(range(-count, 0))
     sql, params = _lock_queryset(markers).query.sql_with_params()
-    if list(params) != markers:
+    if sorted(p for p in params if type(p) is int and p < 0) != markers:
         raise RuntimeError(f"unexpected parameters in the wallet lock query: {params!r}")
-    return sql
+    return sql, tuple(params)
 
 
 class LockedWallet(NamedTuple):
@@ -105,6 +108,7 @@ class LockedWallet(NamedTuple):
     user_id: int
     balance: Decimal
     held: Decimal  # active holds as payer, expired ones included until released
+    hooked: bool = False  # has an enabled webhook endpoint: the movement writes its events
 
     @property
     def available(self) -> Decimal:
@@ -119,13 +123,16 @@ def wallets_lock(*, user_ids: Iterable[int]) -> dict[int, LockedWallet]:
     Must run inside ``transaction.atomic``. Returns ``{user_id: wallet}``;
     a missing key means no such active user or no wallet. The rows are read
     with a plain cursor (the SQL compiled once, above): building model
-    instances cost a third of the query's own CPU.
+    instances cost a third of the query's own CPU. Each says whether its user
+    has an enabled webhook endpoint: the movement writes events only then.
     """
     ids = list(user_ids)
+    sql, params = _lock_sql(len(ids))
+    count = len(ids)
     with connection.cursor() as cursor:
-        cursor.execute(_lock_sql(len(ids)), ids)
+        cursor.execute(sql, [ids[p + count] if type(p) is int and p < 0 else p for p in params])
         rows = cursor.fetchall()
-    return {user_id: LockedWallet(pk, user_id, balance, held) for pk, user_id, balance, held in rows}
+    return {row[1]: LockedWallet(*row) for row in rows}
 
 
 # --- Holds ----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from apps.core.idempotency import IdempotentRequest, Replay, idempotent_atomic
 from apps.core.metrics import MONEY_MOVEMENTS
 from apps.core.money import MAX_AMOUNT, ZERO
 from apps.core.request_context import context_bind
+from apps.core.sql import StatementPart
 from apps.transactions.ledger import movement_record
 from apps.transactions.models import Transaction
 from apps.transactions.selectors import LockedOriginal, original_lock, returned_amount
@@ -83,6 +84,16 @@ def expired_holds_release(wallet: LockedWallet, *, now) -> Decimal:
 
         holds_expired_events(hold_ids=released.hold_ids, at=now)
     return released.amount
+
+
+def events_part(kind: str, sender: LockedWallet | None, receiver: LockedWallet | None, *,
+                at: dt.datetime) -> StatementPart | None:
+    """The movement's webhook events for its statement; none at all when no party has an enabled
+    endpoint (the lock query said so), which keeps them off the statement of nearly every movement."""
+    if not any(wallet is not None and wallet.hooked for wallet in (sender, receiver)):
+        return None
+    return movement_events_part(kind=kind, sender_id=None if sender is None else sender.user_id,
+                                receiver_id=None if receiver is None else receiver.user_id, at=at)
 
 
 def _observed(kind: str):
@@ -171,8 +182,7 @@ def transfer_create(*, sender_id: int, receiver_id: int, amount: Decimal, descri
                               receiver_id=receiver_id, amount=amount, now=now,
                               sender_balance=sender_after,
                               receiver_balance=receiver.balance + amount, description=description,
-                              also=movement_events_part(kind=Transaction.Kind.TRANSFER, sender_id=sender_id,
-                                                        receiver_id=receiver_id, at=now))
+                              also=events_part(Transaction.Kind.TRANSFER, sender, receiver, at=now))
         return MovementResult(transaction=txn, balance=sender_after)
 
     return _movement_once(idempotency, work)
@@ -196,8 +206,7 @@ def deposit_create(*, user_id: int, amount: Decimal, description: str = "",
         txn = movement_record(kind=Transaction.Kind.DEPOSIT, sender_id=None, receiver_id=user_id,
                               amount=amount, now=now, receiver_balance=balance_after,
                               description=description,
-                              also=movement_events_part(kind=Transaction.Kind.DEPOSIT, sender_id=None,
-                                                        receiver_id=user_id, at=now))
+                              also=events_part(Transaction.Kind.DEPOSIT, None, wallet, at=now))
         return MovementResult(transaction=txn, balance=balance_after)
 
     return _movement_once(idempotency, work)
@@ -271,8 +280,7 @@ def _return_create(*, kind: str, check, transaction_id: int, user_id: int, amoun
                               now=now, sender_balance=payer_after,
                               receiver_balance=None if payee is None else payee.balance + taken,
                               description=description, original_id=original.id,
-                              also=movement_events_part(kind=kind, sender_id=payer_id, receiver_id=payee_id,
-                                                        at=now))
+                              also=events_part(kind, payer, payee, at=now))
         return MovementResult(transaction=txn, balance=payer_after)
 
     return _movement_once(idempotency, work)

@@ -2,12 +2,19 @@
 import datetime as dt
 import json
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from apps.transactions.selectors import transaction_history
 from apps.transactions.serializers import HistoryItemSerializer
 from apps.webhooks.events import event_public_id
 from apps.webhooks.models import Delivery, Event, WebhookEndpoint
+
+
+def endpoint_enabled_exists(user_id_field: str) -> Exists:
+    """Whether the outer row's user (``user_id_field`` names its id) has an enabled endpoint: one
+    index probe (``webhook_user_enabled_idx``). The money path's lock query asks it, so that a
+    movement whose parties have no endpoint writes no events at all."""
+    return Exists(WebhookEndpoint.objects.filter(user_id=OuterRef(user_id_field), enabled=True))
 
 
 def endpoint_list(*, user_id: int) -> QuerySet[WebhookEndpoint]:

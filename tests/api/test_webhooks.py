@@ -261,3 +261,40 @@ def test_each_delivery_attempt_logs_the_request_id_of_its_movement(make_user, cl
     [line] = [line for line in logs.lines() if line.get("delivery_id")]
     assert (line["request_id"], line["transaction_id"], line["status"], line["type"]) == (
         "req-deliveries-42", sent.json()["transaction"]["id"], 200, "transfer.received")
+
+
+def test_a_movement_without_an_enabled_endpoint_among_its_parties_writes_no_events_at_all(
+        make_user, client_for, receiver):
+    """The lock query tells whether a party has an enabled endpoint: without one, the movement's
+    statement carries no events at all; once one is registered, the very next movement does."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    alice, bob = make_user(balance="50.00"), make_user()
+    endpoint = _register(client_for(bob), receiver.url)
+    client_for(bob).patch(f"/api/webhooks/{endpoint['id']}/", {"enabled": False}, format="json")
+    with CaptureQueriesContext(connection) as ctx:
+        transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("1.00"))
+    assert not any("webhooks_event" in q["sql"] for q in ctx.captured_queries)
+    assert not Event.objects.exists()
+
+    client_for(bob).patch(f"/api/webhooks/{endpoint['id']}/", {"enabled": True}, format="json")
+    transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("2.00"))
+    deposit_create(user_id=bob.pk, amount=Decimal("3.00"))
+    assert sorted(Event.objects.values_list("user_id", "type")) == [
+        (bob.pk, "deposit.received"), (bob.pk, "transfer.received")]
+
+
+def test_refunds_and_reversals_tell_the_parties_that_want_them(make_user, client_for, receiver):
+    from apps.wallets.services import refund_create, reversal_create
+
+    alice, bob = make_user(balance="50.00"), make_user()
+    _register(client_for(alice), receiver.url, events=["refund.received", "reversal.sent"])
+    _register(client_for(bob), receiver.url, events=["refund.sent", "reversal.received"])
+    paid = transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("10.00")).transaction
+    refund = refund_create(transaction_id=paid.pk, user_id=bob.pk, amount=Decimal("4.00")).transaction
+    back = transfer_create(sender_id=bob.pk, receiver_id=alice.pk, amount=Decimal("1.00")).transaction
+    reversal = reversal_create(transaction_id=back.pk, reason="sent in error").transaction
+    assert sorted(Event.objects.values_list("user_id", "type", "transaction_id")) == sorted([
+        (alice.pk, "refund.received", refund.pk), (bob.pk, "refund.sent", refund.pk),
+        (alice.pk, "reversal.sent", reversal.pk), (bob.pk, "reversal.received", reversal.pk)])
