@@ -1,11 +1,11 @@
 """Request checks that must happen before Django reads the body, and each request's id, log and metrics."""
-import logging
 import time
 
 from django.utils.functional import SimpleLazyObject, empty
 
 from apps.core.exception_handler import is_api_request, json_error
 from apps.core.exceptions import LengthRequired
+from apps.core.logs import DirectLine
 from apps.core.metrics import UNMATCHED_ROUTE, request_observe, route_label
 from apps.core.request_context import (
     REQUEST_ID_HEADER,
@@ -15,7 +15,7 @@ from apps.core.request_context import (
     request_id_accept,
 )
 
-request_logger = logging.getLogger("apps.request")
+request_line = DirectLine("apps.request")  # one line per request: the access log
 
 BODYLESS_METHODS = {"GET", "HEAD", "OPTIONS", "DELETE"}  # no endpoint reads a body there
 
@@ -65,8 +65,8 @@ class RequestObservabilityMiddleware:
         match = request.resolver_match
         route = route_label(match.route) if match is not None else UNMATCHED_ROUTE
         request_observe(route, request.method, response.status_code, duration)
-        if request_logger.isEnabledFor(logging.INFO):
-            request_logger.info("%s %s %s", request.method, route, response.status_code, extra={
+        if request_line.enabled():
+            request_line.info(f"{request.method} {route} {response.status_code}", {
                 "method": request.method, "route": route, "status": response.status_code,
                 "duration_ms": round(duration * 1000, 2), "user_id": _user_id(request)})
         return response

@@ -51,6 +51,21 @@ def context_bind(**fields) -> None:
         current.update(fields)
 
 
+def context_describe(**fields) -> bool:
+    """Bind ``fields`` to the request's context when it holds none of them yet; True if bound.
+
+    For what the request's own line (written as it ends) can tell instead of
+    a line of its own: a request's money movement. False outside a request,
+    or when the request already holds such fields (its second movement): the
+    caller writes its own line then.
+    """
+    current = _fields.get()
+    if current is None or not current.keys().isdisjoint(fields):
+        return False
+    current.update(fields)
+    return True
+
+
 def context_fields() -> dict:
     return _fields.get() or {}
 

@@ -22,7 +22,7 @@ from apps.core.exceptions import ApiError
 from apps.core.idempotency import IdempotentRequest, Replay, idempotent_atomic
 from apps.core.metrics import MONEY_MOVEMENTS
 from apps.core.money import MAX_AMOUNT, ZERO
-from apps.core.request_context import context_bind
+from apps.core.request_context import context_bind, context_describe
 from apps.core.sql import StatementPart
 from apps.transactions.ledger import movement_record
 from apps.transactions.models import Transaction
@@ -101,8 +101,10 @@ def _observed(kind: str):
 
     The outcome is ``completed``, ``replayed`` (an Idempotency-Key's stored
     answer), the refusal's code (``insufficient_funds``...) or ``error``. The
-    transaction's id and kind are bound to the request's log context, so its
-    request log line names them too. No query: the counters live in memory.
+    transaction's id, kind and amount, and whether it was replayed, are told
+    by the request's own log line (bound to its context); a movement outside
+    a request, or a request's second, writes a line of its own. No query: the
+    counters live in memory.
     """
     kind = str(kind)
 
@@ -122,16 +124,15 @@ def _observed(kind: str):
             replayed = isinstance(result, Replay)
             MONEY_MOVEMENTS.labels(kind, "replayed" if replayed else "completed").inc()
             if replayed:
-                transaction_id = (result.body.get("transaction") or {}).get("id")
+                stored = result.body.get("transaction") or {}
+                transaction_id, amount = stored.get("id"), stored.get("amount")
             else:
-                transaction_id = result.transaction.pk
-            context_bind(transaction_id=transaction_id, kind=kind)
-            if logger.isEnabledFor(logging.INFO):  # the line's fields are built only when it is written
-                amount = (result.body.get("transaction") or {}).get("amount") if replayed \
-                    else str(result.transaction.amount)
+                transaction_id, amount = result.transaction.pk, str(result.transaction.amount)
+            fields = {"transaction_id": transaction_id, "kind": kind, "amount": amount, "replayed": replayed}
+            # A request's movement is told by the request's own line; any other by a line of its own.
+            if not context_describe(**fields):
                 logger.info("%s %s %s", kind, transaction_id, "replayed" if replayed else "committed",
-                            extra={"transaction_id": transaction_id, "kind": kind, "amount": amount,
-                                   "replayed": replayed})
+                            extra=fields)
             return result
         return observed
     return decorate

@@ -1,6 +1,8 @@
 """What an operator sees of a request: its id, its log line, the transaction that keeps the id,
 ``/metrics`` (behind its token) and logs free of secrets over a whole journey."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
@@ -72,6 +74,9 @@ def test_a_transfer_s_request_id_is_in_its_response_its_log_line_and_the_transac
         "request_id": "dispute-42", "method": "POST", "route": "/api/wallet/transfer/", "status": 201,
         "user_id": alice.pk, "transaction_id": txn_id, "kind": "transfer", "level": "INFO"}
     assert request_line["duration_ms"] > 0
+    assert (request_line["amount"], request_line["replayed"]) == ("2.50", False)
+    # The request line tells the movement: no second line for it.
+    assert [line for line in logs.lines() if line["logger"] == "apps.wallets.services"] == []
     # Every line written while the request was served carries its id.
     assert {line.get("request_id") for line in logs.lines()} == {"dispute-42"}
 
@@ -89,6 +94,24 @@ def test_a_refused_transfer_logs_its_code_and_the_route_not_the_path(client_for,
     assert (refused["status"], refused["kind"]) == (400, "transfer")
     assert any(line.get("code") == "insufficient_funds" for line in logs.lines())
     assert missing["route"] == "/api/transactions/{id}/" and missing["status"] == 404
+
+
+def test_a_request_s_second_movement_and_a_command_s_write_lines_of_their_own(alice, bob):
+    from apps.core.request_context import context_end, context_start
+    from apps.wallets.services import deposit_create, transfer_create
+
+    with captured_logs() as logs:
+        token = context_start(request_id="bulk-1")
+        try:
+            first, second = (transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal(amount))
+                             .transaction for amount in ("1.00", "2.00"))
+        finally:
+            context_end(token)
+        command = deposit_create(user_id=bob.pk, amount=Decimal("3.00")).transaction
+    own = [(line["transaction_id"], line["amount"], line.get("request_id"))
+           for line in logs.lines() if line["logger"] == "apps.wallets.services"]
+    assert own == [(second.pk, "2.00", "bulk-1"), (command.pk, "3.00", None)]
+    assert first.pk not in {line for line, _, _ in own}  # the request's own line tells the first
 
 
 def test_a_command_s_deposit_keeps_no_request_id(make_user):

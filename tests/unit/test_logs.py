@@ -1,4 +1,5 @@
 """Log lines: JSON with the request's context, never a secret; request ids a client cannot abuse."""
+import io
 import json
 import logging
 
@@ -72,3 +73,64 @@ def test_a_hostile_request_id_is_replaced_by_a_new_one(hostile):
     replaced = request_id_accept(hostile)
     assert replaced != hostile
     assert request_id_accept(replaced) == replaced and len(replaced) == 32
+
+
+def _direct_logger(name: str, formatter) -> tuple[logging.Logger, io.StringIO]:
+    """A logger of its own with the service's handler set-up: a stream, a formatter, the context."""
+    from apps.core.logs import ContextFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    handler.addFilter(ContextFilter())
+    logger = logging.getLogger(name)
+    logger.handlers, logger.propagate = [handler], False
+    logger.setLevel(logging.INFO)
+    return logger, stream
+
+
+@pytest.mark.parametrize("formatter", [JsonLineFormatter(), TextLineFormatter()], ids=["json", "text"])
+def test_a_direct_line_is_the_line_the_handler_writes_for_a_record(formatter):
+    """The request line skips the LogRecord; what it writes is what logger.info writes, secrets cut."""
+    from apps.core.logs import DirectLine
+
+    logger, stream = _direct_logger(f"test.direct.{type(formatter).__name__}", formatter)
+    line = DirectLine(logger.name)
+    fields = {"method": "GET", "status": 200, "refresh_token": "opaque-refresh", "note": f"Bearer {JWT}",
+              "user_id": 3}
+    token = context_start(request_id="req-9", user_id=7, route="/x/")
+    try:
+        line.info("GET /x/ 200", fields)
+        logger.info("%s", "GET /x/ 200", extra=fields)
+    finally:
+        context_end(token)
+    assert line._plan[1], "the line was not written directly"
+    direct, through_a_record = stream.getvalue().splitlines()
+    assert direct.split(" ", 2)[2] == through_a_record.split(" ", 2)[2]  # all but the time
+    assert "opaque-refresh" not in direct and JWT not in direct
+    if isinstance(formatter, JsonLineFormatter):
+        parsed = json.loads(direct)
+        assert {k: parsed[k] for k in ("message", "request_id", "user_id", "route", "refresh_token")} == {
+            "message": "GET /x/ 200", "request_id": "req-9", "user_id": 3, "route": "/x/",
+            "refresh_token": "[redacted]"}
+
+
+def test_a_direct_line_goes_through_a_record_to_any_other_handler():
+    from apps.core.logs import DirectLine
+
+    logger, stream = _direct_logger("test.direct.foreign", JsonLineFormatter())
+    seen = []
+    foreign = logging.Handler()
+    foreign.emit = seen.append
+    logger.addHandler(foreign)
+    DirectLine(logger.name).info("POST /y/ 201", {"status": 201})
+    assert [record.getMessage() for record in seen] == ["POST /y/ 201"]
+    assert json.loads(stream.getvalue())["status"] == 201  # the service's handler still gets its line
+
+
+def test_a_direct_line_is_off_below_the_logger_s_level():
+    from apps.core.logs import DirectLine
+
+    logger, _ = _direct_logger("test.direct.quiet", JsonLineFormatter())
+    logger.setLevel(logging.WARNING)
+    assert not DirectLine(logger.name).enabled()
