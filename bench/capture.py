@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+_EXISTS_SELECT = 'EXISTS(SELECT %s AS "a"'
 
 ROLES = ("sender_user", "receiver_user", "sender_wallet", "receiver_wallet", "amount", "debit",
          "sender_balance", "receiver_balance", "transaction_id")
@@ -88,4 +89,6 @@ def _role(value, by_value: dict, sql: str) -> dict:
         return {"const": value}
     if str(value) in by_value:
         return {"role": by_value[str(value)]}
+    if value == 1 and _EXISTS_SELECT in sql:  # the constant of an ORM EXISTS (the lock query's)
+        return {"const": 1}
     raise RuntimeError(f"unmapped parameter {value!r} in {sql}")

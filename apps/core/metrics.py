@@ -10,6 +10,7 @@ scrapes, by collectors the apps register (``scrape_collector_add``): one
 indexed query per scrape, nothing on the money path.
 """
 import functools
+import logging
 import os
 import re
 
@@ -25,6 +26,8 @@ from prometheus_client import (
 )
 
 __all__ = ["CONTENT_TYPE_LATEST"]
+
+logger = logging.getLogger(__name__)
 
 HTTP_REQUESTS = Counter(
     "wallet_http_requests", "HTTP requests answered, by route (the URL pattern), method and status.",
@@ -47,6 +50,16 @@ RECEIPT_LEASE_EXPIRIES = Counter(
 RECEIPT_RENDERS = Counter(
     "wallet_receipt_renders",
     "Receipt render attempts by outcome: ready, retry (due again after a backoff), failed (for good).",
+    ["outcome"])
+WEBHOOK_CLAIMS = Counter(
+    "wallet_webhook_relay_claims", "Webhook deliveries claimed by the relay for an attempt.")
+WEBHOOK_LEASE_EXPIRIES = Counter(
+    "wallet_webhook_relay_lease_expiries",
+    "Webhook deliveries claimed again because the lease of an earlier claim ran out.")
+WEBHOOK_ATTEMPTS = Counter(
+    "wallet_webhook_delivery_attempts",
+    "Webhook delivery attempts by outcome: delivered (a 2xx), retry (due again after a backoff), "
+    "failed (for good: the retry window is spent, or the endpoint is disabled).",
     ["outcome"])
 LEDGER_VERIFICATIONS = Counter(
     "wallet_ledger_verifications", "Ledger verification runs by outcome (ok, discrepancies).", ["outcome"])
@@ -86,6 +99,42 @@ def request_observe(route: str, method: str, status: int, seconds: float) -> Non
     requests, duration = _request_series(route, method_label(method), status)
     requests.inc()
     duration.observe(seconds)
+
+
+class BacklogCollector:
+    """An outbox's backlog as gauges, read from the database when Prometheus scrapes.
+
+    ``wallet_<family>_backlog_up`` and ``wallet_<things>_owed``, ``..._oldest_owed_age_seconds``
+    and ``..._failed`` with the ``help`` texts given (keys ``owed``, ``age``, ``failed``), from
+    ``read()``: one query giving ``(owed, the oldest owed one's time or None, failed)``. When
+    the database does not answer, the gauges are left out and the ``_up`` gauge is 0, so an
+    alert on the backlog is not silently satisfied by a missing series.
+    """
+
+    def __init__(self, *, family: str, things: str, help: dict[str, str], read):
+        self.family, self.things, self.help, self.read = family, things, help, read
+
+    def collect(self):
+        from django.db import DatabaseError
+        from django.utils import timezone
+        from prometheus_client.core import GaugeMetricFamily
+
+        what = self.family.replace("_", " ")
+        up = GaugeMetricFamily(f"wallet_{self.family}_backlog_up",
+                               f"1 when the {what} backlog was read for this scrape, else 0.")
+        try:
+            owed, oldest_owed_at, failed = self.read()
+        except DatabaseError:
+            logger.exception("metrics: the %s backlog could not be read", what)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        age = 0.0 if oldest_owed_at is None else max(0.0, (timezone.now() - oldest_owed_at).total_seconds())
+        for name, value in (("owed", owed), ("oldest_owed_age_seconds", age), ("failed", failed)):
+            key = "age" if name.startswith("oldest") else name
+            yield GaugeMetricFamily(f"wallet_{self.things}_{name}", self.help[key], value=value)
 
 
 class _Scrape:

@@ -10,9 +10,9 @@ class ReceiptsConfig(AppConfig):
     def ready(self) -> None:
         from apps.core.metrics import scrape_collector_add
         from apps.core.printable import code_point, unprintable
-        from apps.receipts.metrics import ReceiptBacklogCollector
+        from apps.receipts.metrics import receipt_backlog_collector
 
-        scrape_collector_add(ReceiptBacklogCollector())
+        scrape_collector_add(receipt_backlog_collector())
 
         issuer = settings.RECEIPT_ISSUER
         if missing := unprintable(issuer):

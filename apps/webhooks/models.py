@@ -116,6 +116,8 @@ class Delivery(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["due_at"], condition=Q(status="pending"), name="delivery_pending_due_idx"),
+            # The failed ones are few and counted at every scrape (``selectors.delivery_backlog``).
+            models.Index(fields=["id"], condition=Q(status="failed"), name="delivery_failed_idx"),
             models.Index(fields=["endpoint", "-id"], name="delivery_endpoint_idx"),
         ]
         constraints = [

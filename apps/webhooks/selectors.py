@@ -2,7 +2,7 @@
 import datetime as dt
 import json
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 
 from apps.transactions.selectors import transaction_history
 from apps.transactions.serializers import HistoryItemSerializer
@@ -65,3 +65,15 @@ def event_data(events: list[Event]) -> dict[int, dict]:
     bodies = {event.pk: event.payload for event in events if event.payload}
     bodies.update(events_render([event for event in events if not event.payload]))
     return {pk: json.loads(body) for pk, body in bodies.items()}
+
+
+def delivery_backlog() -> tuple[int, dt.datetime | None, int]:
+    """``(owed, the oldest owed delivery's event time, failed)`` over the owed and failed rows only
+    (each has its partial index); the delivered ones, nearly all of them, are not read."""
+    pending, failed = Delivery.Status.PENDING, Delivery.Status.FAILED
+    row = Delivery.objects.filter(status__in=(pending, failed)).aggregate(
+        owed=Count("pk", filter=Q(status=pending)),
+        failed=Count("pk", filter=Q(status=failed)),
+        oldest=Min("created_at", filter=Q(status=pending)),
+    )
+    return row["owed"], row["oldest"], row["failed"]

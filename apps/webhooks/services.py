@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_CLAIMS, WEBHOOK_LEASE_EXPIRIES
 from apps.core.outbox import Outbox
 from apps.core.sql import StatementPart
 from apps.webhooks import client
@@ -239,6 +240,15 @@ class DeliveryOutbox(Outbox):
         at = now + retry_backoff(row.attempts)
         return None if at > row.retry_until else at
 
+    def observe_claim(self, *, claimed: int, spent: int, lease_expiries: int) -> None:
+        WEBHOOK_CLAIMS.inc(claimed)
+        WEBHOOK_ATTEMPTS.labels("failed").inc(spent)
+        WEBHOOK_LEASE_EXPIRIES.inc(lease_expiries)
+
+    def observe_failures(self, *, retried: int, gave_up: int) -> None:
+        WEBHOOK_ATTEMPTS.labels("retry").inc(retried)
+        WEBHOOK_ATTEMPTS.labels("failed").inc(gave_up)
+
 
 DELIVERIES = DeliveryOutbox()
 
@@ -286,6 +296,7 @@ def deliveries_send(*, delivery_ids: list[int]) -> SendOutcome:
     if disabled:
         Delivery.objects.filter(pk__in=list(disabled)).update(
             status=Delivery.Status.FAILED, last_error="The endpoint is disabled.", updated_at=now)
+        WEBHOOK_ATTEMPTS.labels("failed").inc(len(disabled))
     live = [d for d in deliveries if d.pk not in disabled]
     if not live:
         return SendOutcome([], disabled)
@@ -328,6 +339,7 @@ def _answers_record(deliveries: list[Delivery], answers: list[client.Answer],
         if errors:
             DELIVERIES.attempts_failed(errors=errors, extra=extra)
         _endpoint_health_record(ok=ok_endpoints, failing=failing_endpoints - ok_endpoints, now=now)
+    WEBHOOK_ATTEMPTS.labels("delivered").inc(len(done))
     return SendOutcome([d.pk for d in done], {**failed, **errors})
 
 

@@ -298,3 +298,36 @@ def test_refunds_and_reversals_tell_the_parties_that_want_them(make_user, client
     assert sorted(Event.objects.values_list("user_id", "type", "transaction_id")) == sorted([
         (alice.pk, "refund.received", refund.pk), (bob.pk, "refund.sent", refund.pk),
         (alice.pk, "reversal.sent", reversal.pk), (bob.pk, "reversal.received", reversal.pk)])
+
+
+def test_metrics_show_the_delivery_backlog_and_count_every_attempt(make_user, client_for, receiver, api,
+                                                                   settings):
+    """Owed, the oldest owed age and failed from the database; claims and attempts by outcome."""
+    from tests.api.test_observability import METRICS_TOKEN, scrape, value
+
+    settings.METRICS_TOKEN = METRICS_TOKEN
+    alice, bob = make_user(balance="50.00"), make_user()
+    _register(client_for(bob), receiver.url)
+    before = scrape(api)
+    receiver.answers = [503]
+    for _ in range(2):
+        transfer_create(sender_id=alice.pk, receiver_id=bob.pk, amount=Decimal("1.00"))
+    owed = scrape(api)
+    assert value(owed, "wallet_webhook_deliveries_owed") == 2
+    assert value(owed, "wallet_webhook_backlog_up") == 1
+    oldest = Event.objects.order_by("created_at").first().created_at
+    assert 0 < value(owed, "wallet_webhook_deliveries_oldest_owed_age_seconds") <= (
+        timezone.now() - oldest).total_seconds()
+
+    webhooks_relay()  # one 503 (retried later), one 2xx
+    Delivery.objects.filter(status="pending").update(status="failed")  # as when its window is spent
+    after = scrape(api)
+
+    def moved(name, **labels):
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert moved("wallet_webhook_relay_claims_total") == 2
+    assert moved("wallet_webhook_delivery_attempts_total", outcome="delivered") == 1
+    assert moved("wallet_webhook_delivery_attempts_total", outcome="retry") == 1
+    assert (value(after, "wallet_webhook_deliveries_owed"), value(after, "wallet_webhook_deliveries_failed"),
+            value(after, "wallet_webhook_deliveries_oldest_owed_age_seconds")) == (0, 1, 0)
