@@ -11,6 +11,7 @@ The database refuses a wallet whose ``held`` exceeds its balance. A capture is a
 from payer to payee (a balanced ledger movement with its owed receipt), linked to the hold.
 """
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from http import HTTPStatus
 
@@ -36,7 +37,7 @@ from apps.wallets.exceptions import (
 )
 from apps.wallets.hold_sql import holds_release_expired
 from apps.wallets.models import Hold, Wallet
-from apps.wallets.selectors import hold_for_party, wallets_lock
+from apps.wallets.selectors import LockedWallet, hold_for_party, wallets_lock
 from apps.wallets.services import credit_check, events_part, expired_holds_release
 from apps.webhooks.events import EventType
 from apps.webhooks.services import hold_events_record
@@ -48,8 +49,14 @@ def _hold_response(hold: Hold) -> dict:
     return HoldOutputSerializer(hold).data
 
 
-def _events(holds: list[Hold], event_type: str, *, at) -> None:
-    """The holds' events for their payer and payee (those with an endpoint wanting the type)."""
+def _events(holds: list[Hold], event_type: str, *, at, locked: Iterable[LockedWallet] | None = None) -> None:
+    """The holds' events for their payer and payee (those with an endpoint wanting the type).
+
+    ``locked``: the parties' wallets as the lock query read them; when neither has an enabled
+    endpoint, no statement runs at all (a movement's events are skipped the same way).
+    """
+    if locked is not None and not any(wallet.hooked for wallet in locked):
+        return
     hold_events_record(holds=[(h.pk, [h.payer_id, h.payee_id], _hold_response(h)) for h in holds],
                        type=event_type, at=at)
 
@@ -89,7 +96,7 @@ def hold_create(*, payer_id: int, payee_id: int, amount: Decimal, expires_in: in
                                    expires_at=now + dt.timedelta(seconds=expires_in))
         parties = get_user_model().objects.only("id", "username").in_bulk([payer_id, payee_id])
         hold.payer, hold.payee = parties[payer_id], parties[payee_id]
-        _events([hold], EventType.HOLD_CREATED, at=now)
+        _events([hold], EventType.HOLD_CREATED, at=now, locked=(payer, payee))
         return hold
 
     return _once(idempotency, work, status=HTTPStatus.CREATED)
@@ -138,7 +145,7 @@ def hold_capture(*, hold_id: int, payee_id: int, amount: Decimal | None = None,
                                                capture_transaction=txn, resolved_at=now)
         hold.status, hold.captured_amount, hold.capture_transaction, hold.resolved_at = (
             Hold.Status.CAPTURED, taken, txn, now)
-        _events([hold], EventType.HOLD_CAPTURED, at=now)
+        _events([hold], EventType.HOLD_CAPTURED, at=now, locked=(payer, payee))
         return hold
 
     return _once(idempotency, work, status=HTTPStatus.OK)
@@ -148,11 +155,11 @@ def hold_void(*, hold_id: int, user_id: int, idempotency: IdempotentRequest | No
     """End an active hold without moving money (payer or payee); its amount is available again."""
 
     def work() -> Hold:
-        hold, _, now = _resolve(hold_id=hold_id, user_id=user_id, capture=False)
+        hold, wallets, now = _resolve(hold_id=hold_id, user_id=user_id, capture=False)
         balances_apply({hold.payer_id: ZERO}, now=now, held={hold.payer_id: -hold.amount})
         Hold.objects.filter(pk=hold.pk).update(status=Hold.Status.VOIDED, resolved_at=now)
         hold.status, hold.resolved_at = Hold.Status.VOIDED, now
-        _events([hold], EventType.HOLD_VOIDED, at=now)
+        _events([hold], EventType.HOLD_VOIDED, at=now, locked=wallets.values())
         return hold
 
     return _once(idempotency, work, status=HTTPStatus.OK)
