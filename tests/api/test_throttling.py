@@ -77,8 +77,10 @@ def test_rates_come_from_the_environment():
     import sys
 
     code = "from django.conf import settings as s; print(s.THROTTLE_MONEY_RATE, s.THROTTLE_AUTH_RATE)"
-    env = {"THROTTLE_MONEY_RATE": "7/sec", "THROTTLE_AUTH_RATE": "5/hour",
-           "SECRET_KEY": "x" * 60, "DJANGO_SETTINGS_MODULE": "config.settings", "PATH": "/usr/bin:/bin"}
+    # A DATABASE_URL (never connected to here), so that no embedded server is started for this.
+    env = {"THROTTLE_MONEY_RATE": "7/sec", "THROTTLE_AUTH_RATE": "5/hour", "SECRET_KEY": "x" * 60,
+           "DATABASE_URL": "postgres://nobody@127.0.0.1:1/unused",
+           "DJANGO_SETTINGS_MODULE": "config.settings", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], env=env,
                          capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["7/sec", "5/hour"]
