@@ -80,6 +80,18 @@ def idempotent_request(request, key: str | None, data: dict) -> IdempotentReques
         method=request.method, path=request.path, data=data))
 
 
+def idempotent_input(request, serializer_class) -> tuple[dict, IdempotentRequest | None]:
+    """A money request's validated body and what its service needs to run it at most once.
+
+    The Idempotency-Key header is checked first: a malformed one is refused
+    before the body is read. Every view that moves or holds money starts here.
+    """
+    key = idempotency_key_from(request)
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    return body.validated_data, idempotent_request(request, key, body.validated_data)
+
+
 def idempotency_key_claim(request: IdempotentRequest | None) -> int | None:
     """INSERT the key row (inside the caller's transaction); its id, or None without a key.
 

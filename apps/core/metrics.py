@@ -132,9 +132,9 @@ class BacklogCollector:
         up.add_metric([], 1)
         yield up
         age = 0.0 if oldest_owed_at is None else max(0.0, (timezone.now() - oldest_owed_at).total_seconds())
-        for name, value in (("owed", owed), ("oldest_owed_age_seconds", age), ("failed", failed)):
-            key = "age" if name.startswith("oldest") else name
-            yield GaugeMetricFamily(f"wallet_{self.things}_{name}", self.help[key], value=value)
+        for name, help_key, value in (("owed", "owed", owed), ("oldest_owed_age_seconds", "age", age),
+                                      ("failed", "failed", failed)):
+            yield GaugeMetricFamily(f"wallet_{self.things}_{name}", self.help[help_key], value=value)
 
 
 class _Scrape:

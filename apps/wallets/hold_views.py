@@ -4,7 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.exceptions import InvalidFilter
-from apps.core.idempotency import Replay, idempotency_key_from, idempotent_request, replayable_response
+from apps.core.idempotency import Replay, idempotent_input, replayable_response
 from apps.transactions.pagination import HistoryCursorPagination
 from apps.wallets.holds import hold_capture, hold_create, hold_void
 from apps.wallets.models import Hold
@@ -56,31 +56,23 @@ class HoldViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(HoldOutputSerializer(hold_get(hold_id=int(id), user_id=request.user.id)).data)
 
     def create(self, request):
-        key = idempotency_key_from(request)
-        data = HoldCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = hold_create(payer_id=request.user.id, **data.validated_data,
-                             idempotency=idempotent_request(request, key, data.validated_data))
+        data, idempotency = idempotent_input(request, HoldCreateInputSerializer)
+        result = hold_create(payer_id=request.user.id, **data, idempotency=idempotency)
         return hold_response(result, created=True)
 
     @action(detail=True, methods=["post"], url_path="capture", serializer_class=HoldCaptureInputSerializer,
             pagination_class=None, throttle_classes=[MoneyRateThrottle])
     def capture(self, request, id=None):
-        key = idempotency_key_from(request)
-        data = HoldCaptureInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = hold_capture(hold_id=int(id), payee_id=request.user.id, **data.validated_data,
-                              idempotency=idempotent_request(request, key, data.validated_data))
+        data, idempotency = idempotent_input(request, HoldCaptureInputSerializer)
+        result = hold_capture(hold_id=int(id), payee_id=request.user.id, **data, idempotency=idempotency)
         return hold_response(result)
 
     @action(detail=True, methods=["post"], url_path="void", serializer_class=HoldVoidInputSerializer,
             pagination_class=None,
             throttle_classes=[MoneyRateThrottle])
     def void(self, request, id=None):
-        key = idempotency_key_from(request)
-        HoldVoidInputSerializer(data=request.data).is_valid(raise_exception=True)
-        result = hold_void(hold_id=int(id), user_id=request.user.id,
-                           idempotency=idempotent_request(request, key, {}))
+        _, idempotency = idempotent_input(request, HoldVoidInputSerializer)  # no fields: the key alone
+        result = hold_void(hold_id=int(id), user_id=request.user.id, idempotency=idempotency)
         return hold_response(result)
 
     def get_throttles(self):

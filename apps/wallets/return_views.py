@@ -2,7 +2,7 @@
 from rest_framework import viewsets
 from rest_framework.decorators import action
 
-from apps.core.idempotency import idempotency_key_from, idempotent_request
+from apps.core.idempotency import idempotent_input
 from apps.wallets.permissions import IsStaff
 from apps.wallets.schema import returns_schema
 from apps.wallets.serializers import RefundInputSerializer, ReversalInputSerializer
@@ -23,19 +23,15 @@ class TransactionReturnViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], url_path="refund", serializer_class=RefundInputSerializer,
             throttle_classes=[MoneyRateThrottle])
     def refund(self, request, id=None):
-        key = idempotency_key_from(request)
-        data = RefundInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = refund_create(transaction_id=int(id), user_id=request.user.id, **data.validated_data,
-                               idempotency=idempotent_request(request, key, data.validated_data))
+        data, idempotency = idempotent_input(request, RefundInputSerializer)
+        result = refund_create(transaction_id=int(id), user_id=request.user.id, **data,
+                               idempotency=idempotency)
         return movement_response(result)
 
     @action(detail=True, methods=["post"], url_path="reverse", serializer_class=ReversalInputSerializer,
             permission_classes=[IsStaff], throttle_classes=[MoneyRateThrottle])
     def reverse(self, request, id=None):
-        key = idempotency_key_from(request)
-        data = ReversalInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = reversal_create(transaction_id=int(id), staff_id=request.user.id, **data.validated_data,
-                                 idempotency=idempotent_request(request, key, data.validated_data))
+        data, idempotency = idempotent_input(request, ReversalInputSerializer)
+        result = reversal_create(transaction_id=int(id), staff_id=request.user.id, **data,
+                                 idempotency=idempotency)
         return movement_response(result)

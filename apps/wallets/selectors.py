@@ -128,9 +128,8 @@ def wallets_lock(*, user_ids: Iterable[int]) -> dict[int, LockedWallet]:
     """
     ids = list(user_ids)
     sql, params = _lock_sql(len(ids))
-    count = len(ids)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ids[p + count] if type(p) is int and p < 0 else p for p in params])
+    with connection.cursor() as cursor:  # marker -k stands for ids[-k]
+        cursor.execute(sql, [ids[p] if type(p) is int and p < 0 else p for p in params])
         rows = cursor.fetchall()
     return {row[1]: LockedWallet(*row) for row in rows}
 

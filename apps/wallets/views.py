@@ -2,7 +2,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.core.idempotency import Replay, idempotency_key_from, idempotent_request, replayable_response
+from apps.core.idempotency import Replay, idempotent_input, replayable_response
 from apps.wallets.filters import wallet_moment
 from apps.wallets.permissions import IsStaff
 from apps.wallets.schema import wallet_schema
@@ -47,20 +47,14 @@ class WalletViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["post"], url_path="transfer",
             serializer_class=TransferInputSerializer, throttle_classes=[MoneyRateThrottle])
     def transfer(self, request):
-        key = idempotency_key_from(request)  # a malformed header is refused before anything else
-        data = TransferInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = transfer_create(sender_id=request.user.id, **data.validated_data,
-                                 idempotency=idempotent_request(request, key, data.validated_data))
+        data, idempotency = idempotent_input(request, TransferInputSerializer)
+        result = transfer_create(sender_id=request.user.id, **data, idempotency=idempotency)
         return movement_response(result)
 
     @action(detail=False, methods=["post"], url_path="deposit",
             serializer_class=DepositInputSerializer, permission_classes=[IsStaff],
             throttle_classes=[MoneyRateThrottle])
     def deposit(self, request):
-        key = idempotency_key_from(request)
-        data = DepositInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = deposit_create(**data.validated_data,
-                                idempotency=idempotent_request(request, key, data.validated_data))
+        data, idempotency = idempotent_input(request, DepositInputSerializer)
+        result = deposit_create(**data, idempotency=idempotency)
         return movement_response(result)

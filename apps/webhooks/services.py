@@ -148,6 +148,8 @@ def _events_ctes(parties: int, *, subject: str, subject_value: str, source: str)
 
 
 def _owed_params(at: dt.datetime) -> list:
+    """An owed delivery's ``due_at``, ``retry_until``, ``created_at`` and ``updated_at``: due at
+    ``at`` (the event's time), retried until the window ends."""
     when = connection.ops.adapt_datetimefield_value(at)
     until = connection.ops.adapt_datetimefield_value(at + _retry_window())
     return [when, until, when, when]
@@ -172,9 +174,9 @@ def movement_events_part(*, kind: str, sender_id: int | None, receiver_id: int |
         parties.append((sender_id, sender_type.value))
     events, deliveries = _events_ctes(len(parties), subject="transaction_id", subject_value="t.id",
                                       source="t, ")
-    when = connection.ops.adapt_datetimefield_value(at)
+    owed = _owed_params(at)
     return StatementPart(f"ev AS ({events}), dv AS ({deliveries})",
-                         ["", when, *(v for party in parties for v in party), *_owed_params(at)])
+                         ["", owed[0], *(v for party in parties for v in party), *owed])
 
 
 def hold_events_record(*, holds: list[tuple[int, list[int], dict]], type: str, at: dt.datetime) -> None:
@@ -184,14 +186,13 @@ def hold_events_record(*, holds: list[tuple[int, list[int], dict]], type: str, a
     movement, only parties with an enabled endpoint wanting the type get one (one statement per
     hold, inserting nothing when no party has such an endpoint).
     """
-    when = connection.ops.adapt_datetimefield_value(at)
     owed = _owed_params(at)
     with connection.cursor() as cursor:
         for hold_id, users, data in holds:
             subject = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
             events, deliveries = _events_ctes(len(users), subject="hold_id", subject_value="%s", source="")
             cursor.execute(f"WITH ev AS ({events}) {deliveries}",
-                           [hold_id, subject, when, *(v for user in users for v in (user, type)), *owed])
+                           [hold_id, subject, owed[0], *(v for user in users for v in (user, type)), *owed])
 
 
 def _payloads_fix(events: list[Event]) -> dict[int, str]:
