@@ -112,6 +112,19 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
             return client.generic("POST", url, body, content_type=extra.pop("content_type", JSON), **extra)
         return client.post(url, body, format="json", **extra)
 
+    def check_refused_before_the_fields(path, client, url, body):
+        """What every money POST refuses before its fields are read: the body's syntax, type, size
+        and framing, and a malformed Idempotency-Key (``body`` is a valid body of ``url``)."""
+        check("POST", path, 400, "parse_error", post(client, url, b"x"))
+        check("POST", path, 400, "unsupported_media_type",
+              post(client, url, b"amount=1", content_type="application/x-www-form-urlencoded"))
+        check("POST", path, 400, "request_too_large",
+              post(client, url, {**body, "pad": "x" * settings.API_MAX_BODY_BYTES}))
+        check("POST", path, 400, "length_required",
+              post(client, url, b"{}", HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH=""))
+        check("POST", path, 400, "invalid_idempotency_key",
+              post(client, url, body, HTTP_IDEMPOTENCY_KEY="\u00e9"))
+
     good_password = DEFAULT_PASSWORD
     register, token = "/api/auth/register/", "/api/auth/token/"
     refresh, verify, logout = "/api/auth/token/refresh/", "/api/auth/token/verify/", "/api/auth/logout/"
@@ -176,15 +189,7 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
         check("POST", url, 400, "invalid_input", post(client, url, {"amount": "1.00"}))
         check("POST", url, 400, "unknown_field", post(client, url, {
             party: bob_id, "amount": "1.00", "sender_id" if url == transfer else "receiver_id": 1}))
-        check("POST", url, 400, "parse_error", post(client, url, b"x"))
-        check("POST", url, 400, "unsupported_media_type",
-              post(client, url, b"amount=1", content_type="application/x-www-form-urlencoded"))
-        check("POST", url, 400, "request_too_large",
-              post(client, url, {party: bob_id, "amount": "1.00", "pad": "x" * settings.API_MAX_BODY_BYTES}))
-        check("POST", url, 400, "length_required",
-              post(client, url, b"{}", HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH=""))
-        check("POST", url, 400, "invalid_idempotency_key",
-              post(client, url, {party: bob_id, "amount": "1.00"}, HTTP_IDEMPOTENCY_KEY="\u00e9"))
+        check_refused_before_the_fields(url, client, url, {party: bob_id, "amount": "1.00"})
         first = post(client, url, {party: bob_id, "amount": "1.00"}, HTTP_IDEMPOTENCY_KEY="k")
         assert first.status_code == 201, first.content
         check("POST", url, 422, "idempotency_key_reused",
@@ -250,15 +255,7 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
     for n, (url, client, body, other) in enumerate(hold_bodies):
         key = f"hold-key-{n}"
         path = holds if url == holds else capture if url.endswith("/capture/") else void
-        check("POST", path, 400, "parse_error", post(client, url, b"x"))
-        check("POST", path, 400, "unsupported_media_type",
-              post(client, url, b"amount=1", content_type="application/x-www-form-urlencoded"))
-        check("POST", path, 400, "request_too_large",
-              post(client, url, {**body, "pad": "x" * settings.API_MAX_BODY_BYTES}))
-        check("POST", path, 400, "length_required",
-              post(client, url, b"{}", HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH=""))
-        check("POST", path, 400, "invalid_idempotency_key",
-              post(client, url, body, HTTP_IDEMPOTENCY_KEY="\u00e9"))
+        check_refused_before_the_fields(path, client, url, body)
         first = post(client, url, body, HTTP_IDEMPOTENCY_KEY=key)
         assert first.status_code in (200, 201), first.content
         if other is not None:
@@ -306,15 +303,7 @@ def test_every_documented_error_example_is_what_the_server_answers(world, settin
         check("POST", path, 409, "not_refundable",
               post(client if path == reverse else w["as_alice"], on(path, a_return), body))
         url = on(path, paid_to_bob())
-        check("POST", path, 400, "parse_error", post(client, url, b"x"))
-        check("POST", path, 400, "unsupported_media_type",
-              post(client, url, b"amount=1", content_type="application/x-www-form-urlencoded"))
-        check("POST", path, 400, "request_too_large",
-              post(client, url, {**body, "pad": "x" * settings.API_MAX_BODY_BYTES}))
-        check("POST", path, 400, "length_required",
-              post(client, url, b"{}", HTTP_TRANSFER_ENCODING="chunked", CONTENT_LENGTH=""))
-        check("POST", path, 400, "invalid_idempotency_key",
-              post(client, url, body, HTTP_IDEMPOTENCY_KEY="\u00e9"))
+        check_refused_before_the_fields(path, client, url, body)
         assert post(client, url, {**body, "amount": "1.00"}, HTTP_IDEMPOTENCY_KEY="r").status_code == 201
         check("POST", path, 422, "idempotency_key_reused",
               post(client, url, {**body, "amount": "2.00"}, HTTP_IDEMPOTENCY_KEY="r"))
