@@ -5,35 +5,20 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from prometheus_client.parser import text_string_to_metric_families
 
 from apps.receipts.models import Receipt
 from apps.transactions.models import Transaction
 from tests.support.factories import DEFAULT_PASSWORD
 from tests.support.log_capture import captured_logs
+from tests.support.metrics import METRICS_TOKEN, scrape, value
 
 pytestmark = pytest.mark.django_db
 TRANSFER = "/api/wallet/transfer/"
-METRICS_TOKEN = "metrics-scrape-token-0123456789"
 
 
 @pytest.fixture
 def metrics_on(settings):
     settings.METRICS_TOKEN = METRICS_TOKEN
-
-
-def scrape(api) -> dict:
-    """``/metrics`` read with prometheus-client's own parser: {(sample name, labels): value}."""
-    response = api.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {METRICS_TOKEN}")
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/plain; version=")
-    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(response.content.decode())
-            for sample in family.samples}
-
-
-def value(samples: dict, name: str, **labels) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 # --- Request ids ---

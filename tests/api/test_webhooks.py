@@ -17,6 +17,7 @@ from apps.wallets import services as wallet_services
 from apps.wallets.services import deposit_create, transfer_create
 from apps.webhooks.models import Delivery, Event, WebhookEndpoint
 from apps.webhooks.tasks import webhooks_relay
+from tests.support.metrics import METRICS_TOKEN, scrape, value
 from tests.support.webhook_receiver import Receiver, documented_recipe
 
 pytestmark = pytest.mark.django_db
@@ -303,8 +304,6 @@ def test_refunds_and_reversals_tell_the_parties_that_want_them(make_user, client
 def test_metrics_show_the_delivery_backlog_and_count_every_attempt(make_user, client_for, receiver, api,
                                                                    settings):
     """Owed, the oldest owed age and failed from the database; claims and attempts by outcome."""
-    from tests.api.test_observability import METRICS_TOKEN, scrape, value
-
     settings.METRICS_TOKEN = METRICS_TOKEN
     alice, bob = make_user(balance="50.00"), make_user()
     _register(client_for(bob), receiver.url)
